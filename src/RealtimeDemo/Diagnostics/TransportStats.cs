@@ -1,0 +1,138 @@
+using System.Diagnostics.Metrics;
+
+namespace RealtimeDemo.Diagnostics;
+
+/// <summary>The four techniques, by the names the API, the page and the metrics use.</summary>
+public enum Transport
+{
+    ShortPoll,
+    LongPoll,
+    Sse,
+    WebSocket,
+}
+
+/// <summary>
+/// Per-transport counters, kept twice on purpose: as OpenTelemetry-style instruments on the
+/// <c>RealtimeDemo</c> meter, and as plain numbers for <c>GET /api/stats</c>, which the page reads.
+/// Also writes the one structured log line that ends every long-lived connection.
+/// </summary>
+public sealed partial class TransportStats
+{
+    public const string MeterName = "RealtimeDemo";
+
+    private static readonly string[] Names = ["short-poll", "long-poll", "sse", "websocket"];
+
+    private readonly Counters[] _counters = [new(), new(), new(), new()];
+    private readonly Counter<long> _requests;
+    private readonly Counter<long> _delivered;
+    private readonly UpDownCounter<long> _open;
+    private readonly TimeProvider _time;
+    private readonly ILogger<TransportStats> _logger;
+
+    public TransportStats(IMeterFactory meters, TimeProvider time, ILogger<TransportStats> logger)
+    {
+        var meter = meters.Create(MeterName);
+        _requests = meter.CreateCounter<long>("realtime.requests", "{request}", "HTTP requests and upgrades served, by transport");
+        _delivered = meter.CreateCounter<long>("realtime.events.delivered", "{event}", "Events written to clients, by transport");
+        _open = meter.CreateUpDownCounter<long>("realtime.connections.open", "{connection}", "Long-lived connections open now, by transport");
+        _time = time;
+        _logger = logger;
+    }
+
+    public static string NameOf(Transport transport) => Names[(int)transport];
+
+    /// <summary>Counts one request (a poll, a stream or an upgrade) and whether it delivered nothing.</summary>
+    public void CountRequest(Transport transport)
+    {
+        Interlocked.Increment(ref _counters[(int)transport].Requests);
+        _requests.Add(1, Tag(transport));
+    }
+
+    /// <summary>Counts a poll response that carried no event: the cost that polling's reputation rests on.</summary>
+    public void CountEmptyResponse(Transport transport) => Interlocked.Increment(ref _counters[(int)transport].EmptyResponses);
+
+    public void CountDelivered(Transport transport, int events)
+    {
+        if (events == 0)
+        {
+            return;
+        }
+
+        Interlocked.Add(ref _counters[(int)transport].Delivered, events);
+        _delivered.Add(events, Tag(transport));
+    }
+
+    /// <summary>Marks a long-lived connection open; dispose the result when it ends.</summary>
+    public OpenConnection Open(Transport transport)
+    {
+        Interlocked.Increment(ref _counters[(int)transport].Open);
+        _open.Add(1, Tag(transport));
+        return new OpenConnection(this, transport, _time.GetTimestamp());
+    }
+
+    /// <summary>A snapshot for <c>GET /api/stats</c>.</summary>
+    public IReadOnlyDictionary<string, TransportSnapshot> Snapshot() =>
+        Enum.GetValues<Transport>().ToDictionary(NameOf, t =>
+        {
+            var c = _counters[(int)t];
+            return new TransportSnapshot(
+                Interlocked.Read(ref c.Requests),
+                Interlocked.Read(ref c.EmptyResponses),
+                Interlocked.Read(ref c.Delivered),
+                Interlocked.Read(ref c.Open));
+        });
+
+    private void Close(Transport transport, long startedAt, long delivered, string reason)
+    {
+        Interlocked.Decrement(ref _counters[(int)transport].Open);
+        _open.Add(-1, Tag(transport));
+        LogConnectionEnded(_logger, NameOf(transport), _time.GetElapsedTime(startedAt).TotalMilliseconds, delivered, reason);
+    }
+
+    private static KeyValuePair<string, object?> Tag(Transport transport) => new("transport", NameOf(transport));
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "{Transport} connection ended after {DurationMs:0} ms, {Delivered} events delivered: {Reason}")]
+    private static partial void LogConnectionEnded(ILogger logger, string transport, double durationMs, long delivered, string reason);
+
+    private sealed class Counters
+    {
+        public long Requests;
+        public long EmptyResponses;
+        public long Delivered;
+        public long Open;
+    }
+
+    /// <summary>One long-lived connection, from open to its log line.</summary>
+    public sealed class OpenConnection(TransportStats stats, Transport transport, long startedAt) : IDisposable
+    {
+        private string _reason = EndReason.Error;
+        private long _delivered;
+
+        public long Delivered => _delivered;
+
+        public void CountDelivered(int events)
+        {
+            _delivered += events;
+            stats.CountDelivered(transport, events);
+        }
+
+        /// <summary>Records why the connection ended; logged on dispose (an exception leaves "error").</summary>
+        public void End(string reason) => _reason = reason;
+
+        public void Dispose() => stats.Close(transport, startedAt, _delivered, _reason);
+    }
+}
+
+/// <summary>One transport's counters since the host started.</summary>
+public sealed record TransportSnapshot(long Requests, long EmptyResponses, long Delivered, long Open);
+
+/// <summary>Why a long-lived connection ended, as logged.</summary>
+public static class EndReason
+{
+    public const string ClientClosed = "client closed";
+    public const string ServerShutdown = "server shutting down";
+    public const string Delivered = "events delivered";
+    public const string Timeout = "timeout with nothing new";
+    public const string Error = "error";
+}

@@ -1,0 +1,23 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace RealtimeDemo.Events;
+
+public static class EventLogServiceCollectionExtensions
+{
+    /// <summary>Registers the validated <see cref="RealtimeOptions"/>, the in-memory event log and the demo ticker.</summary>
+    public static IServiceCollection AddEventLog(this IServiceCollection services)
+    {
+        services.AddOptions<RealtimeOptions>()
+            .BindConfiguration(RealtimeOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<IEventLog>(sp => new InMemoryEventLog(
+            sp.GetRequiredService<IOptions<RealtimeOptions>>().Value.Retention,
+            sp.GetRequiredService<TimeProvider>()));
+        services.AddHostedService<DemoTicker>();
+        return services;
+    }
+}

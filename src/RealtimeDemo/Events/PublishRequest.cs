@@ -1,0 +1,134 @@
+using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
+using System.Text.Json;
+
+namespace RealtimeDemo.Events;
+
+/// <summary>
+/// The body of a publish, <c>{"type": "...", "data": {...}}</c>, checked by the one set of rules that
+/// <c>POST /api/events</c> and a WebSocket <c>publish</c> message share.
+/// </summary>
+public sealed record PublishRequest(string Type, JsonElement Data)
+{
+    public const int MaxTypeLength = 64;
+
+    /// <summary>The deepest nesting accepted in a publish body, so a hostile body cannot exhaust the parser.</summary>
+    public const int MaxDepth = 32;
+
+    private static readonly SearchValues<char> TypeCharacters =
+        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-");
+
+    /// <summary>Parser settings for publish bodies: bounded depth, no comments, no duplicate properties.</summary>
+    public static JsonDocumentOptions DocumentOptions { get; } = new() { MaxDepth = MaxDepth, AllowDuplicateProperties = false };
+
+    /// <summary>Validates an already parsed body. <paramref name="field"/> prefixes the field names in errors (e.g. <c>event.</c>).</summary>
+    public static bool TryCreate(
+        JsonElement body,
+        int maxDataBytes,
+        [NotNullWhen(true)] out PublishRequest? request,
+        [NotNullWhen(false)] out PublishError? error,
+        string field = "")
+    {
+        request = null;
+        if (body.ValueKind != JsonValueKind.Object)
+        {
+            error = PublishError.Invalid(field.TrimEnd('.') is { Length: > 0 } name ? name : "body", "must be a JSON object with \"type\" and \"data\"");
+            return false;
+        }
+
+        JsonElement? type = null, data = null;
+        foreach (var property in body.EnumerateObject())
+        {
+            switch (property.Name)
+            {
+                case "type": type = property.Value; break;
+                case "data": data = property.Value; break;
+                default:
+                    error = PublishError.Invalid(field + property.Name, "is not a known field; a publish has only \"type\" and \"data\"");
+                    return false;
+            }
+        }
+
+        if (type is not { ValueKind: JsonValueKind.String } typeValue)
+        {
+            error = PublishError.Invalid(field + "type", "is required and must be a string");
+            return false;
+        }
+
+        var typeText = typeValue.GetString()!;
+        if (typeText.Length is 0 or > MaxTypeLength || typeText.AsSpan().ContainsAnyExcept(TypeCharacters))
+        {
+            error = PublishError.Invalid(field + "type", $"must be 1-{MaxTypeLength} characters of letters, digits, '.', '_' or '-'");
+            return false;
+        }
+
+        if (data is not { ValueKind: JsonValueKind.Object } dataValue)
+        {
+            error = PublishError.Invalid(field + "data", "is required and must be a JSON object");
+            return false;
+        }
+
+        var encodedSize = EncodedSize(dataValue);
+        if (encodedSize > maxDataBytes)
+        {
+            error = PublishError.TooLarge(field + "data", $"is {encodedSize} bytes encoded; at most {maxDataBytes} are allowed");
+            return false;
+        }
+
+        request = new PublishRequest(typeText, dataValue);
+        error = null;
+        return true;
+    }
+
+    /// <summary>Parses and validates UTF-8 JSON bytes.</summary>
+    public static bool TryParse(
+        ReadOnlySequence<byte> utf8Json,
+        int maxDataBytes,
+        [NotNullWhen(true)] out PublishRequest? request,
+        [NotNullWhen(false)] out PublishError? error)
+    {
+        try
+        {
+            // The request keeps only a cloned, self-contained copy of the data.
+            using var document = JsonDocument.Parse(utf8Json, DocumentOptions);
+            if (!TryCreate(document.RootElement, maxDataBytes, out request, out error))
+            {
+                return false;
+            }
+
+            request = request with { Data = request.Data.Clone() };
+            return true;
+        }
+        catch (JsonException exception)
+        {
+            request = null;
+            error = PublishError.Invalid("body", $"is not valid JSON: {FirstSentence(exception.Message)}");
+            return false;
+        }
+    }
+
+    // The size the event's data has once the log re-encodes it compactly, whatever whitespace the client sent.
+    private static long EncodedSize(JsonElement data)
+    {
+        var counter = new ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(counter))
+        {
+            data.WriteTo(writer);
+        }
+
+        return counter.WrittenCount;
+    }
+
+    private static string FirstSentence(string message) =>
+        message.IndexOf(". ", StringComparison.Ordinal) is var end and > 0 ? message[..end] : message.TrimEnd('.');
+}
+
+/// <summary>Why a publish was refused: the field at fault, and whether it was only too large.</summary>
+public sealed record PublishError(string Field, string Message, bool IsTooLarge)
+{
+    public static PublishError Invalid(string field, string message) => new(field, message, IsTooLarge: false);
+
+    public static PublishError TooLarge(string field, string message) => new(field, message, IsTooLarge: true);
+
+    public override string ToString() => $"{Field} {Message}";
+}

@@ -1,0 +1,71 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace RealtimeDemo;
+
+/// <summary>The <c>Realtime</c> configuration section: every limit and interval of the log and the transports.</summary>
+/// <remarks>Validated at start-up: a bad value stops the host with a message naming the setting.</remarks>
+public sealed class RealtimeOptions : IValidatableObject
+{
+    public const string SectionName = "Realtime";
+
+    /// <summary>How many of the newest events the log keeps for readers that resume.</summary>
+    [Range(16, 10_000_000, ErrorMessage = "Realtime:Retention must be between {1} and {2} events.")]
+    public int Retention { get; init; } = 10_000;
+
+    /// <summary>The demo ticker's rate in events per second; 0 switches it off.</summary>
+    [Range(0.0, 1000.0, ErrorMessage = "Realtime:TickerEventsPerSecond must be between {1} and {2} (0 switches the ticker off).")]
+    public double TickerEventsPerSecond { get; init; } = 1;
+
+    /// <summary>The most events one read hands a transport: one poll response, one SSE or WebSocket write batch.</summary>
+    [Range(1, 10_000, ErrorMessage = "Realtime:ReadBatchSize must be between {1} and {2} events.")]
+    public int ReadBatchSize { get; init; } = 100;
+
+    /// <summary>The largest <c>data</c> object a publish may carry, measured compactly encoded.</summary>
+    [Range(64, 1_048_576, ErrorMessage = "Realtime:MaxEventDataBytes must be between {1} and {2} bytes.")]
+    public int MaxEventDataBytes { get; init; } = 4096;
+
+    /// <summary>The largest publish body (POST body or WebSocket message), whitespace and all.</summary>
+    [Range(128, 4_194_304, ErrorMessage = "Realtime:MaxPublishBodyBytes must be between {1} and {2} bytes.")]
+    public int MaxPublishBodyBytes { get; init; } = 16_384;
+
+    /// <summary>How long a long poll is held when the client names no <c>timeout</c>.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00", ErrorMessage = "Realtime:LongPollTimeout must be between {1} and {2}.")]
+    public TimeSpan LongPollTimeout { get; init; } = TimeSpan.FromSeconds(25);
+
+    /// <summary>The cap on a client's <c>timeout</c>: keep it below the idle timeout of any proxy in front.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00", ErrorMessage = "Realtime:LongPollMaxTimeout must be between {1} and {2}.")]
+    public TimeSpan LongPollMaxTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long an SSE stream may stay silent before a comment heartbeat is written (proxies cut idle connections, often at 60 s).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00", ErrorMessage = "Realtime:SseHeartbeatInterval must be between {1} and {2}.")]
+    public TimeSpan SseHeartbeatInterval { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>The <c>retry:</c> hint: how long a browser's EventSource waits before reconnecting.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00", ErrorMessage = "Realtime:SseRetry must be between {1} and {2}.")]
+    public TimeSpan SseRetry { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How often the server pings an idle WebSocket.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00", ErrorMessage = "Realtime:WebSocketKeepAliveInterval must be between {1} and {2}.")]
+    public TimeSpan WebSocketKeepAliveInterval { get; init; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How long the server waits for the pong before it drops a WebSocket peer as dead.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00", ErrorMessage = "Realtime:WebSocketKeepAliveTimeout must be between {1} and {2}.")]
+    public TimeSpan WebSocketKeepAliveTimeout { get; init; } = TimeSpan.FromSeconds(15);
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (LongPollTimeout > LongPollMaxTimeout)
+        {
+            yield return new ValidationResult(
+                $"Realtime:LongPollTimeout ({LongPollTimeout}) must not exceed Realtime:LongPollMaxTimeout ({LongPollMaxTimeout}).",
+                [nameof(LongPollTimeout)]);
+        }
+
+        if (MaxEventDataBytes > MaxPublishBodyBytes)
+        {
+            yield return new ValidationResult(
+                $"Realtime:MaxEventDataBytes ({MaxEventDataBytes}) must not exceed Realtime:MaxPublishBodyBytes ({MaxPublishBodyBytes}).",
+                [nameof(MaxEventDataBytes)]);
+        }
+    }
+}

@@ -1,0 +1,73 @@
+using System.Diagnostics.CodeAnalysis;
+using RealtimeDemo.Events;
+
+namespace RealtimeDemo.Transports;
+
+/// <summary>
+/// One client's reader of the log: its cursor, the batch it reads into, and the wait for more.
+/// Every transport is this loop with a different way of writing what it read.
+/// </summary>
+internal sealed class CursorReader(IEventLog log, EventCursor cursor, int batchSize, TimeProvider time)
+{
+    private readonly StoredEvent[] _batch = new StoredEvent[batchSize];
+
+    public EventCursor Cursor { get; private set; } = cursor;
+
+    /// <summary>Reads the next batch after the cursor and moves the cursor past it.</summary>
+    public (ReadOnlyMemory<StoredEvent> Events, GapReason Gap) Read()
+    {
+        var read = log.Read(Cursor, _batch);
+        Cursor = read.Next;
+        return (_batch.AsMemory(0, read.Count), read.Gap);
+    }
+
+    /// <summary>
+    /// Waits until the log holds something after the cursor: true when it does, false when
+    /// <paramref name="timeout"/> passed first. Throws when <paramref name="cancellationToken"/> fires.
+    /// </summary>
+    public async ValueTask<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var appended = log.NextAppend;
+        if (log.Head != Cursor)
+        {
+            return true;
+        }
+
+        // SuppressThrowing: a timeout is an expected outcome here, not an exception.
+        await appended.WaitAsync(timeout, time, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        cancellationToken.ThrowIfCancellationRequested();
+        return appended.IsCompleted;
+    }
+}
+
+/// <summary>Reads the <c>after</c> cursor of a request, the same way on every transport.</summary>
+internal static class CursorQuery
+{
+    /// <summary>
+    /// Resolves a client's cursor: absent means "from now" (the log's head); malformed, or ahead of the
+    /// newest event of this epoch, is a <c>400</c> problem naming <paramref name="field"/>.
+    /// </summary>
+    public static bool TryResolve(string? text, string field, IEventLog log, out EventCursor cursor, [NotNullWhen(false)] out IResult? problem)
+    {
+        problem = null;
+        if (string.IsNullOrEmpty(text))
+        {
+            cursor = log.Head;
+            return true;
+        }
+
+        if (!EventCursor.TryParse(text, out cursor))
+        {
+            problem = Problems.Invalid(field, "is not a cursor this server issued (expected the id of an event, as received)");
+            return false;
+        }
+
+        if (cursor.Epoch == log.Epoch && cursor.Seq > log.Head.Seq)
+        {
+            problem = Problems.Invalid(field, $"points past the newest event of this stream (seq {log.Head.Seq})");
+            return false;
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,103 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+using Microsoft.Extensions.Options;
+using RealtimeDemo.Diagnostics;
+using RealtimeDemo.Events;
+
+namespace RealtimeDemo.Transports;
+
+/// <summary>
+/// Long polling, <c>GET /api/longpoll?after=…&amp;timeout=…</c>: the request is held until an event exists after
+/// the cursor or the timeout passes (then an empty list). One request per delivery at most; no idle traffic.
+/// </summary>
+internal static class LongPollTransport
+{
+    public static IEndpointRouteBuilder MapLongPoll(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/api/longpoll", PollAsync);
+        return app;
+    }
+
+    private static async Task<IResult> PollAsync(
+        string? after,
+        string? timeout,
+        HttpContext context,
+        IEventLog log,
+        IOptions<RealtimeOptions> options,
+        TransportStats stats,
+        TimeProvider time,
+        IHostApplicationLifetime lifetime)
+    {
+        stats.CountRequest(Transport.LongPoll);
+        if (!CursorQuery.TryResolve(after, "after", log, out var cursor, out var problem))
+        {
+            return problem;
+        }
+
+        if (!TryResolveTimeout(timeout, options.Value, out var wait, out problem))
+        {
+            return problem;
+        }
+
+        using var connection = stats.Open(Transport.LongPoll);
+        var reader = new CursorReader(log, cursor, options.Value.ReadBatchSize, time);
+        var (events, gap) = reader.Read();
+        if (events.IsEmpty && gap == GapReason.None)
+        {
+            // A shutting-down host answers at once (empty), so clients move to the next host without waiting out the timeout.
+            using var heldUntil = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
+            try
+            {
+                if (await reader.WaitAsync(wait, heldUntil.Token))
+                {
+                    (events, gap) = reader.Read();
+                }
+            }
+            catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+            {
+                connection.End(EndReason.ClientClosed);
+                return TypedResults.Empty;
+            }
+            catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested)
+            {
+                connection.End(EndReason.ServerShutdown);
+            }
+        }
+
+        connection.CountDelivered(events.Length);
+        if (events.IsEmpty)
+        {
+            stats.CountEmptyResponse(Transport.LongPoll);
+            connection.End(lifetime.ApplicationStopping.IsCancellationRequested ? EndReason.ServerShutdown : EndReason.Timeout);
+        }
+        else
+        {
+            connection.End(EndReason.Delivered);
+        }
+
+        return new PollResult(events, reader.Cursor, gap != GapReason.None);
+    }
+
+    /// <summary>
+    /// <c>timeout</c> is in seconds, fractions allowed; absent means the configured default; above the cap it is
+    /// cut to the cap (a client cannot hold a request longer than the server allows); anything else is a <c>400</c>.
+    /// </summary>
+    private static bool TryResolveTimeout(string? text, RealtimeOptions options, out TimeSpan timeout, [NotNullWhen(false)] out IResult? problem)
+    {
+        problem = null;
+        timeout = options.LongPollTimeout;
+        if (string.IsNullOrEmpty(text))
+        {
+            return true;
+        }
+
+        if (!double.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var seconds) || !double.IsFinite(seconds))
+        {
+            problem = Problems.Invalid("timeout", $"must be a number of seconds from 0 to {options.LongPollMaxTimeout.TotalSeconds:0.###}");
+            return false;
+        }
+
+        timeout = seconds >= options.LongPollMaxTimeout.TotalSeconds ? options.LongPollMaxTimeout : TimeSpan.FromSeconds(seconds);
+        return true;
+    }
+}

@@ -1,0 +1,124 @@
+using System.Buffers;
+using System.Globalization;
+using System.IO.Pipelines;
+using System.Text;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
+using RealtimeDemo.Diagnostics;
+using RealtimeDemo.Events;
+
+namespace RealtimeDemo.Transports;
+
+/// <summary>
+/// Server-Sent Events, <c>GET /api/sse?after=…</c>: one long response of <c>text/event-stream</c> frames.
+/// The browser's EventSource reconnects by itself and sends <c>Last-Event-ID</c>, which resumes the stream.
+/// </summary>
+/// <remarks>
+/// Frames are written from bytes the log encoded once per event (<see cref="StoredEvent.SseFrame"/>) rather than
+/// through <c>TypedResults.ServerSentEvents</c>, which formats every item again for every subscriber and has no
+/// way to write the comment lines used as heartbeats.
+/// </remarks>
+internal static class SseTransport
+{
+    private static ReadOnlySpan<byte> Heartbeat => ": heartbeat\n\n"u8;
+
+    public static IEndpointRouteBuilder MapSse(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/api/sse", StreamAsync);
+        return app;
+    }
+
+    private static async Task StreamAsync(
+        string? after,
+        HttpContext context,
+        IEventLog log,
+        IOptions<RealtimeOptions> options,
+        TransportStats stats,
+        TimeProvider time,
+        IHostApplicationLifetime lifetime)
+    {
+        stats.CountRequest(Transport.Sse);
+
+        // After a drop the browser sends where it actually stands; that wins over the URL it was first opened with.
+        var lastEventId = context.Request.Headers["Last-Event-ID"].ToString();
+        var (text, field) = lastEventId.Length > 0 ? (lastEventId, "Last-Event-ID") : (after, "after");
+        if (!CursorQuery.TryResolve(text, field, log, out var cursor, out var problem))
+        {
+            await problem.ExecuteAsync(context);
+            return;
+        }
+
+        var settings = options.Value;
+        var response = context.Response;
+        response.ContentType = "text/event-stream";
+        response.Headers.CacheControl = "no-cache";
+        response.Headers["X-Accel-Buffering"] = "no"; // nginx: pass each frame through instead of buffering the response
+        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+
+        // Kestrel's minimum response data rate stays on for this stream: a reader too slow to take its events
+        // is cut, and resumes from its cursor, instead of making the server hold its backlog.
+        using var connection = stats.Open(Transport.Sse);
+        using var streamEnd = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
+        var reader = new CursorReader(log, cursor, settings.ReadBatchSize, time);
+        var writer = response.BodyWriter;
+        try
+        {
+            writer.Write(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"retry: {(long)settings.SseRetry.TotalMilliseconds}\n\n")));
+            await writer.FlushAsync(streamEnd.Token);
+            await StreamEventsAsync(reader, writer, connection, log, settings.SseHeartbeatInterval, streamEnd.Token);
+        }
+        catch (OperationCanceledException) when (streamEnd.IsCancellationRequested)
+        {
+            connection.End(context.RequestAborted.IsCancellationRequested ? EndReason.ClientClosed : EndReason.ServerShutdown);
+        }
+    }
+
+    private static async Task StreamEventsAsync(
+        CursorReader reader,
+        PipeWriter writer,
+        TransportStats.OpenConnection connection,
+        IEventLog log,
+        TimeSpan heartbeatInterval,
+        CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var (events, gap) = reader.Read();
+            if (gap is not GapReason.None)
+            {
+                writer.Write("event: gap\ndata: "u8);
+                writer.Write(ControlMessages.Gap(gap, log.Epoch));
+                writer.Write("\n\n"u8);
+            }
+
+            // One flush per batch: a reader that fell behind catches up in few large writes.
+            foreach (var stored in events.Span)
+            {
+                writer.Write(stored.SseFrame.Span);
+            }
+
+            if (events.Length > 0 || gap is not GapReason.None)
+            {
+                connection.CountDelivered(events.Length);
+                if ((await writer.FlushAsync(cancellationToken)).IsCompleted)
+                {
+                    connection.End(EndReason.ClientClosed);
+                    return;
+                }
+
+                continue;
+            }
+
+            if (!await reader.WaitAsync(heartbeatInterval, cancellationToken))
+            {
+                // A comment line: ignored by EventSource, but it keeps proxies and load balancers from cutting the idle stream.
+                writer.Write(Heartbeat);
+                if ((await writer.FlushAsync(cancellationToken)).IsCompleted)
+                {
+                    connection.End(EndReason.ClientClosed);
+                    return;
+                }
+            }
+        }
+    }
+}
