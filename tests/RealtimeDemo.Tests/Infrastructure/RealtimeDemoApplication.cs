@@ -1,0 +1,30 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace RealtimeDemo.Tests.Infrastructure;
+
+/// <summary>
+/// The host under test, in memory: ticker off (tests publish what they assert on), intervals short enough
+/// to observe within a test. Pass settings to override any <c>Realtime:</c> value.
+/// </summary>
+public class RealtimeDemoApplication(IReadOnlyDictionary<string, string?>? settings = null) : WebApplicationFactory<Program>
+{
+    public static readonly IReadOnlyDictionary<string, string?> TestDefaults = new Dictionary<string, string?>
+    {
+        ["Realtime:TickerEventsPerSecond"] = "0",
+        ["Realtime:SseHeartbeatInterval"] = "00:00:00.500",
+        ["Realtime:SseRetry"] = "00:00:00.500",
+        ["Realtime:LongPollTimeout"] = "00:00:05",
+        ["Realtime:WebSocketKeepAliveInterval"] = "00:00:05",
+        ["Realtime:WebSocketKeepAliveTimeout"] = "00:00:05",
+        ["Serilog:MinimumLevel:Default"] = "Warning",
+    };
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        foreach (var (key, value) in TestDefaults.Concat(settings ?? new Dictionary<string, string?>()))
+        {
+            builder.UseSetting(key, value);
+        }
+    }
+}

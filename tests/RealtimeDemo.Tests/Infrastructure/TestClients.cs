@@ -1,0 +1,132 @@
+using System.Net.Http.Json;
+using System.Net.ServerSentEvents;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+
+namespace RealtimeDemo.Tests.Infrastructure;
+
+/// <summary>An event as a client receives it on any transport.</summary>
+public sealed record WireEvent(string Id, long Seq, string Type, JsonElement Data, DateTimeOffset Time);
+
+/// <summary>A poll response body, short or long.</summary>
+public sealed record PollBody(List<WireEvent> Events, string Cursor, bool Gap);
+
+/// <summary>Client-side helpers for the wire contract, shared by every test that talks to a host.</summary>
+public static class TestClients
+{
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>A token that fails a hung test after <paramref name="seconds"/> instead of hanging the run.</summary>
+    public static CancellationToken Deadline(int seconds = 15)
+    {
+        var source = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        source.CancelAfter(TimeSpan.FromSeconds(seconds));
+        return source.Token;
+    }
+
+    public static async Task<WireEvent> PublishAsync(this HttpClient client, string type, object data, CancellationToken cancellationToken)
+    {
+        using var response = await client.PostAsJsonAsync("/api/events", new { type, data }, Json, cancellationToken);
+        Assert.Equal(System.Net.HttpStatusCode.Created, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<WireEvent>(Json, cancellationToken))!;
+    }
+
+    /// <summary>Publishes <paramref name="count"/> events of type <c>test</c>, data <c>{"n": i}</c>, one after another.</summary>
+    public static async Task<List<WireEvent>> PublishManyAsync(this HttpClient client, int count, CancellationToken cancellationToken)
+    {
+        var published = new List<WireEvent>(count);
+        for (var i = 0; i < count; i++)
+        {
+            published.Add(await client.PublishAsync("test", new { n = i }, cancellationToken));
+        }
+
+        return published;
+    }
+
+    public static async Task<PollBody> PollAsync(this HttpClient client, string path, CancellationToken cancellationToken)
+    {
+        using var response = await client.GetAsync(path, cancellationToken);
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<PollBody>(Json, cancellationToken))!;
+    }
+
+    /// <summary>The cursor at the head of the stream now ("from now").</summary>
+    public static async Task<string> HeadCursorAsync(this HttpClient client, CancellationToken cancellationToken) =>
+        (await client.PollAsync("/api/poll", cancellationToken)).Cursor;
+
+    /// <summary>Opens an SSE stream and parses it with the platform's <see cref="SseParser"/>.</summary>
+    public static async Task<(HttpResponseMessage Response, IAsyncEnumerator<SseItem<string>> Items)> OpenSseAsync(
+        this HttpClient client, string path, CancellationToken cancellationToken, string? lastEventId = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, path);
+        if (lastEventId is not null)
+        {
+            request.Headers.Add("Last-Event-ID", lastEventId);
+        }
+
+        var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+        return (response, SseParser.Create(stream).EnumerateAsync(cancellationToken).GetAsyncEnumerator(cancellationToken));
+    }
+
+    /// <summary>Reads SSE items until <paramref name="count"/> events (default event type) have arrived; other items are returned too.</summary>
+    public static async Task<List<SseItem<string>>> ReadSseAsync(this IAsyncEnumerator<SseItem<string>> items, int count)
+    {
+        var read = new List<SseItem<string>>();
+        var events = 0;
+        while (events < count && await items.MoveNextAsync())
+        {
+            read.Add(items.Current);
+            if (items.Current.EventType == SseParser.EventTypeDefault)
+            {
+                events++;
+            }
+        }
+
+        Assert.Equal(count, events);
+        return read;
+    }
+
+    public static WireEvent ToEvent(this SseItem<string> item) => JsonSerializer.Deserialize<WireEvent>(item.Data, Json)!;
+
+    /// <summary>Receives one whole text message; null when the server closed instead.</summary>
+    public static async Task<JsonElement?> ReceiveJsonAsync(this WebSocket socket, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[64 * 1024];
+        var length = 0;
+        ValueWebSocketReceiveResult result;
+        do
+        {
+            result = await socket.ReceiveAsync(buffer.AsMemory(length), cancellationToken);
+            length += result.Count;
+        }
+        while (!result.EndOfMessage);
+
+        if (result.MessageType == WebSocketMessageType.Close)
+        {
+            return null;
+        }
+
+        return JsonDocument.Parse(buffer.AsMemory(0, length)).RootElement.Clone();
+    }
+
+    /// <summary>Receives messages until <paramref name="count"/> events (messages with <c>type</c>) have arrived; control messages are skipped.</summary>
+    public static async Task<List<WireEvent>> ReceiveEventsAsync(this WebSocket socket, int count, CancellationToken cancellationToken)
+    {
+        var events = new List<WireEvent>(count);
+        while (events.Count < count)
+        {
+            var message = await socket.ReceiveJsonAsync(cancellationToken) ?? throw new InvalidOperationException("The server closed the socket.");
+            if (message.TryGetProperty("seq", out _))
+            {
+                events.Add(message.Deserialize<WireEvent>(Json)!);
+            }
+        }
+
+        return events;
+    }
+
+    public static Task SendJsonAsync(this WebSocket socket, object message, CancellationToken cancellationToken) =>
+        socket.SendAsync(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(message, Json)), WebSocketMessageType.Text, true, cancellationToken);
+}

@@ -1,0 +1,71 @@
+using RealtimeDemo.Tests.Infrastructure;
+
+namespace RealtimeDemo.Tests.Transports;
+
+/// <summary>The one-log promise: every transport delivers the same events, in the same order, none twice.</summary>
+public sealed class AllTransportsTests : IAsyncLifetime
+{
+    private readonly RealtimeDemoApplication _app = new();
+
+    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
+
+    public ValueTask DisposeAsync() => _app.DisposeAsync();
+
+    [Fact]
+    public async Task HundredEventsReachEveryTransportIdentically()
+    {
+        const int Count = 100;
+        var cancellationToken = TestClients.Deadline(30);
+        var client = _app.CreateClient();
+        var start = await client.HeadCursorAsync(cancellationToken);
+
+        // Every reader attaches at the same cursor before anything is published.
+        var (sseResponse, sse) = await client.OpenSseAsync($"/api/sse?after={start}", cancellationToken);
+        using var _ = sseResponse;
+        using var socket = await _app.Server.CreateWebSocketClient().ConnectAsync(new Uri(_app.Server.BaseAddress, $"ws?after={start}"), cancellationToken);
+        var longPolling = LongPollUntilAsync(client, start, Count, cancellationToken);
+
+        var published = await client.PublishManyAsync(Count, cancellationToken);
+
+        var viaShortPoll = await ShortPollUntilAsync(client, start, Count, cancellationToken);
+        var viaLongPoll = await longPolling;
+        var viaSse = (await sse.ReadSseAsync(Count)).Select(item => item.ToEvent()).ToList();
+        var viaWebSocket = await socket.ReceiveEventsAsync(Count, cancellationToken);
+
+        var expected = published.Select(e => (e.Id, e.Seq)).ToList();
+        Assert.Equal(Enumerable.Range(1, Count).Select(i => published[0].Seq + i - 1), published.Select(e => e.Seq));
+        Assert.Equal(expected, viaShortPoll.Select(e => (e.Id, e.Seq)));
+        Assert.Equal(expected, viaLongPoll.Select(e => (e.Id, e.Seq)));
+        Assert.Equal(expected, viaSse.Select(e => (e.Id, e.Seq)));
+        Assert.Equal(expected, viaWebSocket.Select(e => (e.Id, e.Seq)));
+        Assert.All(viaWebSocket.Zip(published), pair => Assert.Equal(pair.Second.Data.GetRawText(), pair.First.Data.GetRawText()));
+    }
+
+    private static async Task<List<WireEvent>> ShortPollUntilAsync(HttpClient client, string cursor, int count, CancellationToken cancellationToken)
+    {
+        var events = new List<WireEvent>();
+        while (events.Count < count)
+        {
+            var body = await client.PollAsync($"/api/poll?after={cursor}", cancellationToken);
+            Assert.False(body.Gap);
+            events.AddRange(body.Events);
+            cursor = body.Cursor;
+        }
+
+        return events;
+    }
+
+    private static async Task<List<WireEvent>> LongPollUntilAsync(HttpClient client, string cursor, int count, CancellationToken cancellationToken)
+    {
+        var events = new List<WireEvent>();
+        while (events.Count < count)
+        {
+            var body = await client.PollAsync($"/api/longpoll?after={cursor}&timeout=10", cancellationToken);
+            Assert.False(body.Gap);
+            events.AddRange(body.Events);
+            cursor = body.Cursor;
+        }
+
+        return events;
+    }
+}
