@@ -1,14 +1,15 @@
+using OpenTelemetry.Metrics;
 using RealtimeDemo.Diagnostics;
 using RealtimeDemo.Events;
 using RealtimeDemo.Transports;
 using Serilog;
 
-// The page is the top-level wwwroot/, which the build copies next to the binaries: the same files for
-// `dotnet run`, the tests and the published image, wherever the process is started from.
+// Settings and the page (the top-level wwwroot/) are read from next to the binaries, where the build copies
+// them: the same files for `dotnet run`, the tests and the published image, whatever the working directory.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions
 {
     Args = args,
-    WebRootPath = Path.Combine(AppContext.BaseDirectory, "wwwroot"),
+    ContentRootPath = AppContext.BaseDirectory,
 });
 
 // Logging: Serilog configured from appsettings.json; no static bootstrap logger, so test hosts can be built repeatedly.
@@ -25,6 +26,11 @@ builder.Services.AddProblemDetails();
 builder.Services.AddHealthChecks();
 builder.Services.AddSingleton<TransportStats>();
 
+// Metrics: our transport counters with Kestrel's and ASP.NET Core's own, scraped as Prometheus text at /metrics.
+builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
+    .AddMeter(TransportStats.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
+    .AddPrometheusExporter());
+
 var app = builder.Build();
 
 app.UseSerilogRequestLogging();
@@ -38,6 +44,7 @@ app.UseStaticFiles();
 app.UseWebSockets();
 
 app.MapHealthChecks("/healthz");
+app.MapPrometheusScrapingEndpoint("/metrics");
 app.MapStats();
 app.MapPublish();
 

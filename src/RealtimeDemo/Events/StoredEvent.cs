@@ -53,6 +53,10 @@ public sealed class StoredEvent
     /// </remarks>
     public ReadOnlyMemory<byte> SseFrame => _frame;
 
+    /// <summary>The wire form of a server time: UTC with milliseconds, <c>2026-11-23T18:00:00.123Z</c>.</summary>
+    public static string FormatTime(DateTimeOffset time) =>
+        time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
+
     /// <summary>Encodes an event once: JSON and SSE frame share one array.</summary>
     public static StoredEvent Create(EventCursor cursor, string type, JsonElement data, DateTimeOffset time)
     {
@@ -77,7 +81,7 @@ public sealed class StoredEvent
             json.WriteString("type"u8, type);
             json.WritePropertyName("data"u8);
             data.WriteTo(json);
-            json.WriteString("time"u8, time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
+            json.WriteString("time"u8, FormatTime(time));
             json.WriteEndObject();
         }
 

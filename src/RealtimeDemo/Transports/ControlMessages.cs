@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Globalization;
 using System.Text.Json;
 using RealtimeDemo.Events;
 
@@ -17,7 +16,7 @@ internal static class ControlMessages
         json.WriteString("control"u8, "welcome"u8);
         json.WriteString("cursor"u8, cursor.ToString());
         json.WriteString("epoch"u8, cursor.Epoch);
-        json.WriteString("time"u8, serverTime.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
+        json.WriteString("time"u8, StoredEvent.FormatTime(serverTime));
     });
 
     /// <summary>Events between the client's cursor and the next event sent are lost to it.</summary>

@@ -9,9 +9,9 @@ internal static class StatsEndpoint
     public static IEndpointRouteBuilder MapStats(this IEndpointRouteBuilder app)
     {
         app.MapGet("/api/stats", (IEventLog log, TransportStats stats, TimeProvider time) =>
-            TypedResults.Ok(new StatsResponse(log.Epoch, log.Head.ToString(), log.Head.Seq, time.GetUtcNow(), stats.Snapshot())));
+            TypedResults.Ok(new StatsResponse(log.Epoch, log.Head.ToString(), log.Head.Seq, StoredEvent.FormatTime(time.GetUtcNow()), stats.Snapshot())));
         return app;
     }
 
-    private sealed record StatsResponse(string Epoch, string Head, long Seq, DateTimeOffset Time, IReadOnlyDictionary<string, TransportSnapshot> Transports);
+    private sealed record StatsResponse(string Epoch, string Head, long Seq, string Time, IReadOnlyDictionary<string, TransportSnapshot> Transports);
 }

@@ -1,0 +1,68 @@
+using System.Net;
+using System.Text.Json;
+using RealtimeDemo.Tests.Infrastructure;
+
+namespace RealtimeDemo.Tests.Hosting;
+
+/// <summary>The host's own endpoints besides the transports: the page, health, stats and metrics.</summary>
+public sealed class EndpointsTests : IAsyncLifetime
+{
+    private readonly RealtimeDemoApplication _app = new();
+
+    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
+
+    public ValueTask DisposeAsync() => _app.DisposeAsync();
+
+    [Fact]
+    public async Task ServesThePageAtTheRoot()
+    {
+        using var response = await _app.CreateClient().GetAsync("/", TestClients.Deadline());
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("RealtimeDemo", await response.Content.ReadAsStringAsync(TestClients.Deadline()), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task HealthzReportsHealthy()
+    {
+        using var response = await _app.CreateClient().GetAsync("/healthz", TestClients.Deadline());
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("Healthy", await response.Content.ReadAsStringAsync(TestClients.Deadline()));
+    }
+
+    [Fact]
+    public async Task StatsCountDeliveriesPerTransport()
+    {
+        var cancellationToken = TestClients.Deadline();
+        var client = _app.CreateClient();
+        var start = await client.HeadCursorAsync(cancellationToken);
+        await client.PublishManyAsync(3, cancellationToken);
+        await client.PollAsync($"/api/poll?after={start}", cancellationToken);
+
+        using var stats = JsonDocument.Parse(await client.GetStringAsync("/api/stats", cancellationToken));
+
+        var shortPoll = stats.RootElement.GetProperty("transports").GetProperty("short-poll");
+        Assert.Equal(2, shortPoll.GetProperty("requests").GetInt64());
+        Assert.Equal(1, shortPoll.GetProperty("emptyResponses").GetInt64());
+        Assert.Equal(3, shortPoll.GetProperty("delivered").GetInt64());
+        Assert.Equal(3, stats.RootElement.GetProperty("seq").GetInt64());
+        Assert.Equal($"{stats.RootElement.GetProperty("epoch").GetString()}-3", stats.RootElement.GetProperty("head").GetString());
+    }
+
+    [Fact]
+    public async Task MetricsAreServedInPrometheusFormat()
+    {
+        var cancellationToken = TestClients.Deadline();
+        var client = _app.CreateClient();
+        var start = await client.HeadCursorAsync(cancellationToken);
+        await client.PublishManyAsync(2, cancellationToken);
+        await client.PollAsync($"/api/poll?after={start}", cancellationToken);
+
+        var metrics = await client.GetStringAsync("/metrics", cancellationToken);
+
+        Assert.Contains("realtime_events_delivered", metrics, StringComparison.Ordinal);
+        Assert.Contains("transport=\"short-poll\"", metrics, StringComparison.Ordinal);
+    }
+}

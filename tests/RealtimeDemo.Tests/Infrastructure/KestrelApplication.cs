@@ -1,0 +1,28 @@
+using System.Net;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace RealtimeDemo.Tests.Infrastructure;
+
+/// <summary>The host on real Kestrel at an ephemeral 127.0.0.1 port, for tests that need real sockets.</summary>
+public sealed class KestrelApplication : RealtimeDemoApplication
+{
+    public KestrelApplication(IReadOnlyDictionary<string, string?>? settings = null)
+        : base(settings)
+    {
+        UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
+        StartServer();
+        var address = Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
+        BaseAddress = new Uri(address);
+    }
+
+    /// <summary>Where the server listens, e.g. <c>http://127.0.0.1:40123</c>.</summary>
+    public Uri BaseAddress { get; }
+
+    public Uri WebSocketUri(string pathAndQuery) => new($"ws://{BaseAddress.Authority}/{pathAndQuery.TrimStart('/')}");
+
+    /// <summary>A plain <see cref="HttpClient"/> over real sockets (not the factory's in-memory handler).</summary>
+    public HttpClient CreateSocketClient() => new() { BaseAddress = BaseAddress };
+}
