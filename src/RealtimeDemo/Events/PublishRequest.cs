@@ -12,6 +12,8 @@ public sealed record PublishRequest(string Type, JsonElement Data)
 {
     public const int MaxTypeLength = 64;
 
+    private const string InvalidEscape = "contains an escape that is not valid Unicode (a lone surrogate)";
+
     /// <summary>The deepest nesting accepted in a publish body, so a hostile body cannot exhaust the parser.</summary>
     public const int MaxDepth = 32;
 
@@ -55,7 +57,12 @@ public sealed record PublishRequest(string Type, JsonElement Data)
             return false;
         }
 
-        var typeText = typeValue.GetString()!;
+        if (!TryGetText(typeValue, out var typeText))
+        {
+            error = PublishError.Invalid(field + "type", InvalidEscape);
+            return false;
+        }
+
         if (typeText.Length is 0 or > MaxTypeLength || typeText.AsSpan().ContainsAnyExcept(TypeCharacters))
         {
             error = PublishError.Invalid(field + "type", $"must be 1-{MaxTypeLength} characters of letters, digits, '.', '_' or '-'");
@@ -68,7 +75,12 @@ public sealed record PublishRequest(string Type, JsonElement Data)
             return false;
         }
 
-        var encodedSize = EncodedSize(dataValue);
+        if (EncodedSize(dataValue) is not { } encodedSize)
+        {
+            error = PublishError.Invalid(field + "data", InvalidEscape);
+            return false;
+        }
+
         if (encodedSize > maxDataBytes)
         {
             error = PublishError.TooLarge(field + "data", $"is {encodedSize} bytes encoded; at most {maxDataBytes} are allowed");
@@ -107,13 +119,37 @@ public sealed record PublishRequest(string Type, JsonElement Data)
         }
     }
 
-    // The size the event's data has once the log re-encodes it compactly, whatever whitespace the client sent.
-    private static long EncodedSize(JsonElement data)
+    /// <summary>
+    /// Reads a JSON string; false for one that is valid JSON but not valid Unicode, such as a lone surrogate
+    /// escape (<c>"\uD800"</c>), which the parser accepts and only decoding refuses.
+    /// </summary>
+    public static bool TryGetText(JsonElement value, [NotNullWhen(true)] out string? text)
+    {
+        try
+        {
+            text = value.GetString();
+            return text is not null;
+        }
+        catch (InvalidOperationException)
+        {
+            text = null;
+            return false;
+        }
+    }
+
+    // The size the event's data has once the log re-encodes it compactly, whatever whitespace the client sent;
+    // null when it cannot be re-encoded (a lone surrogate escape in a string).
+    private static long? EncodedSize(JsonElement data)
     {
         var counter = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(counter))
+        try
         {
+            using var writer = new Utf8JsonWriter(counter);
             data.WriteTo(writer);
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
         }
 
         return counter.WrittenCount;

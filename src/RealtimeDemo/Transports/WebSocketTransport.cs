@@ -217,7 +217,7 @@ internal static class WebSocketTransport
 
             if (!type.ValueEquals("publish"u8))
             {
-                return ControlMessages.Error("type", $"'{type.GetString()}' is not a known message type; the only one is \"publish\"");
+                return ControlMessages.Error("type", "is not a known message type; the only one is \"publish\"");
             }
 
             if (!message.TryGetProperty("event"u8, out var body))
