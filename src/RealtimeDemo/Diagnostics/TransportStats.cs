@@ -106,7 +106,7 @@ public sealed partial class TransportStats
     /// <summary>One long-lived connection, from open to its log line.</summary>
     public sealed class OpenConnection(TransportStats stats, Transport transport, long startedAt) : IDisposable
     {
-        private string _reason = EndReason.Error;
+        private string? _reason;
         private long _delivered;
 
         public long Delivered => _delivered;
@@ -117,10 +117,10 @@ public sealed partial class TransportStats
             stats.CountDelivered(transport, events);
         }
 
-        /// <summary>Records why the connection ended; logged on dispose (an exception leaves "error").</summary>
-        public void End(string reason) => _reason = reason;
+        /// <summary>Records why the connection ended; the first reason given wins (an exception leaves "error").</summary>
+        public void End(string reason) => _reason ??= reason;
 
-        public void Dispose() => stats.Close(transport, startedAt, _delivered, _reason);
+        public void Dispose() => stats.Close(transport, startedAt, _delivered, _reason ?? EndReason.Error);
     }
 }
 

@@ -83,23 +83,21 @@ internal static class WebSocketTransport
                 // The connection is ending; the reason is decided below from what ended it.
             }
 
-            if (stopping.IsCancellationRequested && !aborted.IsCancellationRequested && !_stopSending.IsCancellationRequested)
+            if (stopping.IsCancellationRequested && !_stopSending.IsCancellationRequested)
             {
+                // Going away (1001): the client reconnects, to this host once it is back or to another, and resumes.
                 connection.End(EndReason.ServerShutdown);
-                await CloseAsync(WebSocketCloseStatus.EndpointUnavailable, "server shutting down");
-            }
-            else if (!_stopSending.IsCancellationRequested)
-            {
-                connection.End(EndReason.ClientClosed);
+                await CloseQuietlyAsync(WebSocketCloseStatus.EndpointUnavailable, "server shutting down");
             }
 
+            connection.End(EndReason.ClientClosed);
             await receiving.WaitAsync(CloseHandshakeTimeout).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             if (!receiving.IsCompleted)
             {
+                // The peer never answered the close frame: cut it, and let the receive loop finish on the abort.
                 socket.Abort();
+                await receiving;
             }
-
-            _stopSending.Dispose();
         }
 
         private async Task SendLoopAsync(CancellationToken cancellationToken)
@@ -180,6 +178,7 @@ internal static class WebSocketTransport
             catch (Exception exception) when (exception is OperationCanceledException or WebSocketException or IOException)
             {
                 // The peer vanished or the socket was aborted: nothing left to read.
+                connection.End(EndReason.ClientClosed);
                 _stopSending.Cancel();
             }
             finally
@@ -252,6 +251,18 @@ internal static class WebSocketTransport
         {
             connection.End($"refused: {reason}");
             await CloseAsync(status, reason);
+        }
+
+        private async Task CloseQuietlyAsync(WebSocketCloseStatus status, string reason)
+        {
+            try
+            {
+                await CloseAsync(status, reason);
+            }
+            catch (Exception exception) when (exception is OperationCanceledException or WebSocketException or IOException)
+            {
+                // The peer is already gone: there is nobody left to tell.
+            }
         }
 
         /// <summary>Stops the event stream, then sends our close frame (or answers the client's).</summary>
