@@ -1,4 +1,5 @@
 using OpenTelemetry.Metrics;
+using RealtimeDemo.Api;
 using RealtimeDemo.Diagnostics;
 using RealtimeDemo.Events;
 using RealtimeDemo.Transports;
@@ -47,6 +48,7 @@ app.MapHealthChecks("/healthz");
 app.MapPrometheusScrapingEndpoint("/metrics");
 app.MapStats();
 app.MapPublish();
+app.MapTicker();
 
 // The four ways to read the one log.
 app.MapShortPoll();

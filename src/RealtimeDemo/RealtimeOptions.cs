@@ -16,6 +16,9 @@ public sealed class RealtimeOptions : IValidatableObject
     [Range(0.0, 1000.0, ErrorMessage = "Realtime:TickerEventsPerSecond must be between {1} and {2} (0 switches the ticker off).")]
     public double TickerEventsPerSecond { get; init; } = 1;
 
+    /// <summary>Whether clients (the page) may change the ticker's rate through <c>PUT /api/ticker</c>; on in Development.</summary>
+    public bool TickerAdjustable { get; init; }
+
     /// <summary>The most events one read hands a transport: one poll response, one SSE or WebSocket write batch.</summary>
     [Range(1, 10_000, ErrorMessage = "Realtime:ReadBatchSize must be between {1} and {2} events.")]
     public int ReadBatchSize { get; init; } = 100;

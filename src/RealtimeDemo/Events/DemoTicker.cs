@@ -4,38 +4,86 @@ using Microsoft.Extensions.Options;
 namespace RealtimeDemo.Events;
 
 /// <summary>
-/// Publishes a <c>tick</c> event at <see cref="RealtimeOptions.TickerEventsPerSecond"/>: a simulated price
-/// moving in small random steps, so an idle demo still has a live stream to show.
+/// Publishes a <c>tick</c> event at a steady rate: a simulated price moving in small random steps, so an idle
+/// demo still has a live stream to show. The rate starts at <see cref="RealtimeOptions.TickerEventsPerSecond"/>
+/// and can be changed while running (<see cref="EventsPerSecond"/>); 0 pauses it.
 /// </summary>
 public sealed partial class DemoTicker(IEventLog log, IOptions<RealtimeOptions> options, TimeProvider time, ILogger<DemoTicker> logger)
     : BackgroundService
 {
+    /// <summary>The highest rate the ticker accepts, the same bound as the setting's.</summary>
+    public const double MaxEventsPerSecond = 1000;
+
     private static readonly string[] Symbols = ["ACME", "GLOBEX", "INITECH"];
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        var rate = options.Value.TickerEventsPerSecond;
-        if (rate <= 0)
-        {
-            LogTickerOff(logger);
-            return;
-        }
+    private readonly Lock _lock = new();
+    private double _eventsPerSecond = options.Value.TickerEventsPerSecond;
+    private PeriodicTimer? _timer;
+    private TaskCompletionSource _rateChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        var prices = Symbols.Select(_ => 100m).ToArray();
-        var random = new Random();
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1 / rate), time);
-        for (var tick = 0L; await timer.WaitForNextTickAsync(stoppingToken); tick++)
+    /// <summary>Ticks per second now; setting it takes effect at once (the current interval is abandoned).</summary>
+    public double EventsPerSecond
+    {
+        get => Volatile.Read(ref _eventsPerSecond);
+        set
         {
-            var index = (int)(tick % Symbols.Length);
-            var change = Math.Round((decimal)(random.NextDouble() - 0.5) * 2m, 2);
-            prices[index] = Math.Max(1m, prices[index] + change);
-            var data = JsonSerializer.SerializeToElement(new Tick(Symbols[index], prices[index], change), TickJson.Default.Tick);
-            await log.AppendAsync("tick", data, stoppingToken);
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 0);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, MaxEventsPerSecond);
+            TaskCompletionSource changed;
+            lock (_lock)
+            {
+                Volatile.Write(ref _eventsPerSecond, value);
+                _timer?.Dispose();
+                _timer = null;
+                (changed, _rateChanged) = (_rateChanged, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+            }
+
+            LogRateChanged(logger, value);
+            changed.SetResult();
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Demo ticker is off (Realtime:TickerEventsPerSecond = 0)")]
-    private static partial void LogTickerOff(ILogger logger);
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var prices = Symbols.Select(_ => 100m).ToArray();
+        var random = new Random();
+        var tick = 0L;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            Task rateChanged;
+            PeriodicTimer? timer = null;
+            lock (_lock)
+            {
+                rateChanged = _rateChanged.Task;
+                if (_eventsPerSecond > 0)
+                {
+                    _timer = timer = new PeriodicTimer(TimeSpan.FromSeconds(1 / _eventsPerSecond), time);
+                }
+            }
+
+            if (timer is null)
+            {
+                await rateChanged.WaitAsync(stoppingToken);
+                continue;
+            }
+
+            // A rate change disposes the timer, which ends this loop; the next pass starts one at the new rate.
+            using (timer)
+            {
+                while (await timer.WaitForNextTickAsync(stoppingToken))
+                {
+                    var index = (int)(tick++ % Symbols.Length);
+                    var change = Math.Round((decimal)(random.NextDouble() - 0.5) * 2m, 2);
+                    prices[index] = Math.Max(1m, prices[index] + change);
+                    var data = JsonSerializer.SerializeToElement(new Tick(Symbols[index], prices[index], change), TickJson.Default.Tick);
+                    await log.AppendAsync("tick", data, stoppingToken);
+                }
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Demo ticker rate set to {EventsPerSecond} events per second")]
+    private static partial void LogRateChanged(ILogger logger, double eventsPerSecond);
 
     internal sealed record Tick(string Symbol, decimal Price, decimal Change);
 }

@@ -17,7 +17,8 @@ public static class EventLogServiceCollectionExtensions
         services.AddSingleton<IEventLog>(sp => new InMemoryEventLog(
             sp.GetRequiredService<IOptions<RealtimeOptions>>().Value.Retention,
             sp.GetRequiredService<TimeProvider>()));
-        services.AddHostedService<DemoTicker>();
+        services.AddSingleton<DemoTicker>();
+        services.AddHostedService(sp => sp.GetRequiredService<DemoTicker>());
         return services;
     }
 }

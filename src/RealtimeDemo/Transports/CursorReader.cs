@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using RealtimeDemo.Api;
 using RealtimeDemo.Events;
 
 namespace RealtimeDemo.Transports;

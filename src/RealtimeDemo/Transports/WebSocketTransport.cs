@@ -3,6 +3,7 @@ using System.Net.WebSockets;
 using System.Text.Json;
 using System.Text.Unicode;
 using Microsoft.Extensions.Options;
+using RealtimeDemo.Api;
 using RealtimeDemo.Diagnostics;
 using RealtimeDemo.Events;
 
@@ -174,6 +175,15 @@ internal static class WebSocketTransport
                             break;
                     }
                 }
+            }
+            catch (WebSocketException exception) when (exception.WebSocketErrorCode == WebSocketError.Faulted)
+            {
+                // The platform's socket refused a protocol error itself (invalid UTF-8 → 1007) and has sent its close
+                // frame. Ending the request now would reset the connection under that frame before the client reads it,
+                // so linger until the client hangs up, within the close handshake's bound.
+                connection.End("refused: protocol error (" + exception.Message + ")");
+                _stopSending.Cancel();
+                await Task.Delay(CloseHandshakeTimeout, aborted).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
             catch (Exception exception) when (exception is OperationCanceledException or WebSocketException or IOException)
             {

@@ -47,17 +47,34 @@ public sealed class DemoTickerTests
     }
 
     [Fact]
-    public async Task RateZeroSwitchesTheTickerOff()
+    public async Task RateZeroPausesTheTickerUntilARateIsSet()
     {
         var cancellationToken = TestClients.Deadline();
         var log = new InMemoryEventLog(100, _time);
         using var ticker = NewTicker(log, eventsPerSecond: 0);
-
         await ticker.StartAsync(cancellationToken);
-        await ticker.ExecuteTask!.WaitAsync(cancellationToken);
-        _time.Advance(TimeSpan.FromMinutes(1));
 
+        _time.Advance(TimeSpan.FromMinutes(1));
         Assert.Equal(0, log.Head.Seq);
+
+        ticker.EventsPerSecond = 2;
+        await _time.TimerCreated.WaitAsync(cancellationToken);
+        var appended = log.NextAppend;
+        _time.Advance(TimeSpan.FromMilliseconds(500));
+        await appended.WaitAsync(cancellationToken);
+
+        Assert.Equal(1, log.Head.Seq);
+        await ticker.StopAsync(cancellationToken);
+    }
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(1001)]
+    public void RateOutsideItsBoundsIsRefused(double eventsPerSecond)
+    {
+        using var ticker = NewTicker(new InMemoryEventLog(100, _time), eventsPerSecond: 1);
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => ticker.EventsPerSecond = eventsPerSecond);
     }
 
     private DemoTicker NewTicker(IEventLog log, double eventsPerSecond) =>

@@ -51,6 +51,40 @@ public static class TestClients
         return (await response.Content.ReadFromJsonAsync<PollBody>(Json, cancellationToken))!;
     }
 
+    /// <summary>Asserts a <c>400</c> problem-details answer whose <c>errors</c> name <paramref name="field"/>.</summary>
+    public static async Task AssertInvalidAsync(this HttpResponseMessage response, string field, CancellationToken cancellationToken) =>
+        await AssertInvalidAsync(
+            (int)response.StatusCode,
+            response.Content.Headers.ContentType?.MediaType,
+            await response.Content.ReadAsStreamAsync(cancellationToken),
+            field,
+            cancellationToken);
+
+    /// <summary>The same check for a response read without <see cref="HttpClient"/> (a refused WebSocket upgrade).</summary>
+    public static async Task AssertInvalidAsync(int statusCode, string? mediaType, Stream body, string field, CancellationToken cancellationToken)
+    {
+        Assert.Equal(400, statusCode);
+        Assert.Equal("application/problem+json", mediaType);
+        using var problem = await JsonDocument.ParseAsync(body, cancellationToken: cancellationToken);
+        Assert.Equal(400, problem.RootElement.GetProperty("status").GetInt32());
+        var errors = problem.RootElement.GetProperty("errors");
+        Assert.True(errors.TryGetProperty(field, out _), $"Expected the problem to name '{field}', but its errors are {errors.GetRawText()}.");
+    }
+
+    /// <summary>Waits until <c>GET /api/stats</c> shows <paramref name="open"/> open connections of <paramref name="transport"/> (e.g. <c>long-poll</c>).</summary>
+    public static async Task WaitForOpenConnectionsAsync(this HttpClient client, string transport, long open, CancellationToken cancellationToken)
+    {
+        // The counter has no change notification: ask again until it holds; the token's deadline fails the test otherwise.
+        while (true)
+        {
+            using var stats = JsonDocument.Parse(await client.GetStringAsync("/api/stats", cancellationToken));
+            if (stats.RootElement.GetProperty("transports").GetProperty(transport).GetProperty("open").GetInt64() == open)
+            {
+                return;
+            }
+        }
+    }
+
     /// <summary>The cursor at the head of the stream now ("from now").</summary>
     public static async Task<string> HeadCursorAsync(this HttpClient client, CancellationToken cancellationToken) =>
         (await client.PollAsync("/api/poll", cancellationToken)).Cursor;

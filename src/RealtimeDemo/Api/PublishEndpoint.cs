@@ -2,7 +2,7 @@ using System.IO.Pipelines;
 using Microsoft.Extensions.Options;
 using RealtimeDemo.Events;
 
-namespace RealtimeDemo.Transports;
+namespace RealtimeDemo.Api;
 
 /// <summary><c>POST /api/events</c>: appends one event to the log and answers <c>201</c> with it as stored.</summary>
 internal static class PublishEndpoint

@@ -1,4 +1,4 @@
-namespace RealtimeDemo.Transports;
+namespace RealtimeDemo.Api;
 
 /// <summary>The problem-details answers the endpoints share, so a field error reads the same everywhere.</summary>
 internal static class Problems

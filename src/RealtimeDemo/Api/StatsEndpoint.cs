@@ -1,7 +1,7 @@
 using RealtimeDemo.Diagnostics;
 using RealtimeDemo.Events;
 
-namespace RealtimeDemo.Transports;
+namespace RealtimeDemo.Api;
 
 /// <summary><c>GET /api/stats</c>: the stream's position and each transport's counters, for the page.</summary>
 internal static class StatsEndpoint

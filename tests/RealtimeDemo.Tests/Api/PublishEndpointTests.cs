@@ -6,7 +6,7 @@ using System.Text.Json;
 using RealtimeDemo.Events;
 using RealtimeDemo.Tests.Infrastructure;
 
-namespace RealtimeDemo.Tests.Transports;
+namespace RealtimeDemo.Tests.Api;
 
 /// <summary>POST /api/events: the stored event on success, a problem naming the field on refusal, and a host that keeps flowing.</summary>
 public sealed class PublishEndpointTests : IAsyncLifetime

@@ -1,0 +1,244 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.ServerSentEvents;
+using System.Text.Json;
+using RealtimeDemo.Tests.Infrastructure;
+
+namespace RealtimeDemo.Tests.Transports;
+
+/// <summary><c>GET /api/sse</c>: one long <c>text/event-stream</c> response, resumable by <c>Last-Event-ID</c>.</summary>
+public sealed class SseTests : IAsyncLifetime
+{
+    // 'z' never appears in the hex epochs this host draws, so the cursor is always foreign.
+    private const string ForeignCursor = "zzzzzzzzzzzz-3";
+
+    private readonly RealtimeDemoApplication _app = new();
+
+    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
+
+    public ValueTask DisposeAsync() => _app.DisposeAsync();
+
+    [Fact]
+    public async Task StreamStartsWithRetryHintThenRawIdAndDataLines()
+    {
+        var cancellationToken = TestClients.Deadline();
+        var client = _app.CreateClient();
+        var head = await client.HeadCursorAsync(cancellationToken);
+
+        // The POST answer is the stored JSON itself: the SSE data line must carry the very same text.
+        var stored = new List<string>();
+        for (var i = 0; i < 2; i++)
+        {
+            using var posted = await client.PostAsJsonAsync("/api/events", new { type = "test", data = new { n = i } }, cancellationToken);
+            Assert.Equal(HttpStatusCode.Created, posted.StatusCode);
+            stored.Add(await posted.Content.ReadAsStringAsync(cancellationToken));
+        }
+
+        using var response = await client.GetAsync($"/api/sse?after={head}", HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        Assert.True(response.Headers.CacheControl?.NoCache, "An event stream must not be cached.");
+        Assert.Equal("no", Assert.Single(response.Headers.GetValues("X-Accel-Buffering")));
+        using var lines = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken));
+
+        var expected = new List<string> { "retry: 500", "" };
+        foreach (var json in stored)
+        {
+            var id = JsonDocument.Parse(json).RootElement.GetProperty("id").GetString();
+            expected.AddRange([$"id: {id}", $"data: {json}", ""]);
+        }
+
+        var read = new List<string>();
+        while (read.Count < expected.Count)
+        {
+            read.Add(await lines.ReadLineAsync(cancellationToken) ?? throw new InvalidOperationException("The stream ended."));
+        }
+
+        Assert.Equal(expected, read);
+    }
+
+    [Fact]
+    public async Task IdleStreamSendsCommentHeartbeat()
+    {
+        var cancellationToken = TestClients.Deadline(10);
+        var client = _app.CreateClient();
+
+        using var response = await client.GetAsync("/api/sse", HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        using var lines = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken));
+
+        // Nothing is published, so the only thing after the retry hint can be the 0.5 s heartbeat.
+        Assert.Equal("retry: 500", await lines.ReadLineAsync(cancellationToken));
+        Assert.Equal("", await lines.ReadLineAsync(cancellationToken));
+        Assert.Equal(": heartbeat", await lines.ReadLineAsync(cancellationToken));
+        Assert.Equal("", await lines.ReadLineAsync(cancellationToken));
+    }
+
+    [Fact]
+    public async Task ResumesFromMidStreamCursorWithoutDuplicates()
+    {
+        var cancellationToken = TestClients.Deadline();
+        var client = _app.CreateClient();
+        var published = await client.PublishManyAsync(10, cancellationToken);
+
+        var (response, items) = await client.OpenSseAsync($"/api/sse?after={published[3].Id}", cancellationToken);
+        using var _ = response;
+
+        await AssertReadsExactlyAsync(client, items, published[4..], cancellationToken);
+    }
+
+    [Fact]
+    public async Task ResumesFromLastEventIdWithoutDuplicates()
+    {
+        var cancellationToken = TestClients.Deadline();
+        var client = _app.CreateClient();
+        var published = await client.PublishManyAsync(10, cancellationToken);
+
+        var (response, items) = await client.OpenSseAsync("/api/sse", cancellationToken, lastEventId: published[3].Id);
+        using var _ = response;
+
+        await AssertReadsExactlyAsync(client, items, published[4..], cancellationToken);
+    }
+
+    [Fact]
+    public async Task LastEventIdWinsOverAfter()
+    {
+        var cancellationToken = TestClients.Deadline();
+        var client = _app.CreateClient();
+        var published = await client.PublishManyAsync(10, cancellationToken);
+
+        // The URL is where the browser first opened the stream; the header is where it actually stands.
+        var (response, items) = await client.OpenSseAsync($"/api/sse?after={published[0].Id}", cancellationToken, lastEventId: published[7].Id);
+        using var _ = response;
+
+        await AssertReadsExactlyAsync(client, items, published[8..], cancellationToken);
+    }
+
+    [Fact]
+    public async Task TooOldCursorSendsGapEventThenOldestRetained()
+    {
+        // The smallest ring: 40 events push the first 24 out.
+        await using var app = new RealtimeDemoApplication(new Dictionary<string, string?> { ["Realtime:Retention"] = "16" });
+        var cancellationToken = TestClients.Deadline();
+        var client = app.CreateClient();
+        var published = await client.PublishManyAsync(40, cancellationToken);
+
+        var (response, items) = await client.OpenSseAsync($"/api/sse?after={published[0].Id}", cancellationToken);
+        using var _ = response;
+        var read = await items.ReadSseAsync(16);
+
+        AssertGap(read[0], "expired");
+        Assert.Equal(Enumerable.Range(25, 16).Select(seq => (long)seq), read.Skip(1).Select(item => item.ToEvent().Seq));
+    }
+
+    [Fact]
+    public async Task ForeignEpochCursorSendsEpochChangedGap()
+    {
+        var cancellationToken = TestClients.Deadline();
+        var client = _app.CreateClient();
+        var published = await client.PublishManyAsync(3, cancellationToken);
+
+        var (response, items) = await client.OpenSseAsync($"/api/sse?after={ForeignCursor}", cancellationToken);
+        using var _ = response;
+        var read = await items.ReadSseAsync(3);
+
+        AssertGap(read[0], "epoch-changed");
+        Assert.Equal(published.Select(e => e.Id), read.Skip(1).Select(item => item.ToEvent().Id));
+    }
+
+    [Fact]
+    public async Task ForeignEpochLastEventIdSendsEpochChangedGap()
+    {
+        var cancellationToken = TestClients.Deadline();
+        var client = _app.CreateClient();
+        var published = await client.PublishManyAsync(3, cancellationToken);
+
+        var (response, items) = await client.OpenSseAsync("/api/sse", cancellationToken, lastEventId: ForeignCursor);
+        using var _ = response;
+        var read = await items.ReadSseAsync(3);
+
+        AssertGap(read[0], "epoch-changed");
+        Assert.Equal(published.Select(e => e.Id), read.Skip(1).Select(item => item.ToEvent().Id));
+    }
+
+    [Theory]
+    [InlineData("bad")]
+    [InlineData("abc-")]
+    [InlineData("ABC-1")]
+    public async Task MalformedAfterIsRefusedNamingAfter(string after)
+    {
+        var cancellationToken = TestClients.Deadline();
+        var client = _app.CreateClient();
+
+        using var response = await client.GetAsync($"/api/sse?after={Uri.EscapeDataString(after)}", HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+
+        await response.AssertInvalidAsync("after", cancellationToken);
+    }
+
+    [Fact]
+    public async Task MalformedLastEventIdIsRefusedNamingTheHeader()
+    {
+        var cancellationToken = TestClients.Deadline();
+        var client = _app.CreateClient();
+        var head = await client.HeadCursorAsync(cancellationToken);
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/sse?after={head}");
+        request.Headers.Add("Last-Event-ID", "bad");
+
+        using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+
+        await response.AssertInvalidAsync("Last-Event-ID", cancellationToken);
+    }
+
+    [Fact]
+    public async Task CursorAheadOfHeadIsRefused()
+    {
+        var cancellationToken = TestClients.Deadline();
+        var client = _app.CreateClient();
+        var published = await client.PublishManyAsync(2, cancellationToken);
+        var epoch = published[0].Id[..published[0].Id.LastIndexOf('-')];
+
+        using var response = await client.GetAsync($"/api/sse?after={epoch}-3", HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+
+        await response.AssertInvalidAsync("after", cancellationToken);
+    }
+
+    [Fact]
+    public async Task EventIdsEqualTheJsonId()
+    {
+        var cancellationToken = TestClients.Deadline();
+        var client = _app.CreateClient();
+        var head = await client.HeadCursorAsync(cancellationToken);
+
+        var (response, items) = await client.OpenSseAsync($"/api/sse?after={head}", cancellationToken);
+        using var _ = response;
+        var published = await client.PublishManyAsync(5, cancellationToken);
+        var read = await items.ReadSseAsync(5);
+
+        Assert.All(read, item => Assert.Equal(SseParser.EventTypeDefault, item.EventType));
+        Assert.Equal(published.Select(e => e.Id), read.Select(item => item.EventId));
+        Assert.All(read, item => Assert.Equal(item.EventId, item.ToEvent().Id));
+    }
+
+    /// <summary>
+    /// Reads the expected events, then publishes one more and requires it to come next:
+    /// nothing extra (no duplicate, no stray event) may sit between them.
+    /// </summary>
+    private static async Task AssertReadsExactlyAsync(
+        HttpClient client, IAsyncEnumerator<SseItem<string>> items, IReadOnlyList<WireEvent> expected, CancellationToken cancellationToken)
+    {
+        var read = await items.ReadSseAsync(expected.Count);
+        Assert.All(read, item => Assert.Equal(SseParser.EventTypeDefault, item.EventType));
+        Assert.Equal(expected.Select(e => (e.Id, e.Seq)), read.Select(item => item.ToEvent()).Select(e => (e.Id, e.Seq)));
+
+        var sentinel = await client.PublishAsync("sentinel", new { }, cancellationToken);
+        var next = Assert.Single(await items.ReadSseAsync(1));
+        Assert.Equal(sentinel.Id, next.ToEvent().Id);
+    }
+
+    private static void AssertGap(SseItem<string> item, string reason)
+    {
+        Assert.Equal("gap", item.EventType);
+        using var gap = JsonDocument.Parse(item.Data);
+        Assert.Equal("gap", gap.RootElement.GetProperty("control").GetString());
+        Assert.Equal(reason, gap.RootElement.GetProperty("reason").GetString());
+    }
+}

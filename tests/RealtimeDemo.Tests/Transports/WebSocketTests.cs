@@ -1,0 +1,354 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using RealtimeDemo.Tests.Infrastructure;
+
+namespace RealtimeDemo.Tests.Transports;
+
+/// <summary><c>/ws</c>: events and control messages as text frames; the client may publish on the same socket.</summary>
+public sealed class WebSocketTests : IAsyncLifetime
+{
+    // 'z' never appears in the hex epochs this host draws, so the cursor is always foreign.
+    private const string ForeignCursor = "zzzzzzzzzzzz-3";
+
+    private readonly RealtimeDemoApplication _app = new();
+
+    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
+
+    public ValueTask DisposeAsync() => _app.DisposeAsync();
+
+    [Fact]
+    public async Task FirstMessageIsWelcomeWithTheStartCursor()
+    {
+        var cancellationToken = TestClients.Deadline();
+        var client = _app.CreateClient();
+        var published = await client.PublishManyAsync(2, cancellationToken);
+
+        var (socket, welcome) = await ConnectAsync(_app, "", cancellationToken);
+        using var _ = socket;
+
+        // No cursor means "from now": the welcome names the head, and history is not replayed.
+        Assert.Equal(published[^1].Id, welcome.GetProperty("cursor").GetString());
+        var next = await client.PublishAsync("chat", new { text = "after" }, cancellationToken);
+        Assert.Equal(next.Id, Assert.Single(await socket.ReceiveEventsAsync(1, cancellationToken)).Id);
+    }
+
+    [Fact]
+    public async Task ResumesFromMidStreamCursorWithoutDuplicates()
+    {
+        var cancellationToken = TestClients.Deadline();
+        var client = _app.CreateClient();
+        var published = await client.PublishManyAsync(10, cancellationToken);
+
+        var (socket, welcome) = await ConnectAsync(_app, $"?after={published[3].Id}", cancellationToken);
+        using var _ = socket;
+        Assert.Equal(published[3].Id, welcome.GetProperty("cursor").GetString());
+
+        var read = await ReceiveMessagesAsync(socket, 6, cancellationToken);
+        Assert.Equal(published[4..].Select(e => e.Id), read.Select(m => m.GetProperty("id").GetString()));
+
+        // The next message must be the next event: nothing duplicated or stray sits in between.
+        var sentinel = await client.PublishAsync("sentinel", new { }, cancellationToken);
+        Assert.Equal(sentinel.Id, (await ReceiveMessagesAsync(socket, 1, cancellationToken))[0].GetProperty("id").GetString());
+    }
+
+    [Fact]
+    public async Task TooOldCursorSendsGapAfterWelcomeThenOldestRetained()
+    {
+        // The smallest ring: 40 events push the first 24 out.
+        await using var app = new RealtimeDemoApplication(new Dictionary<string, string?> { ["Realtime:Retention"] = "16" });
+        var cancellationToken = TestClients.Deadline();
+        var client = app.CreateClient();
+        var published = await client.PublishManyAsync(40, cancellationToken);
+
+        var (socket, _) = await ConnectAsync(app, $"?after={published[0].Id}", cancellationToken);
+        using var __ = socket;
+        var read = await ReceiveMessagesAsync(socket, 17, cancellationToken);
+
+        AssertGap(read[0], "expired");
+        Assert.Equal(Enumerable.Range(25, 16).Select(seq => (long)seq), read.Skip(1).Select(m => m.GetProperty("seq").GetInt64()));
+    }
+
+    [Fact]
+    public async Task ForeignEpochCursorSendsEpochChangedGap()
+    {
+        var cancellationToken = TestClients.Deadline();
+        var client = _app.CreateClient();
+        var published = await client.PublishManyAsync(3, cancellationToken);
+
+        var (socket, _) = await ConnectAsync(_app, $"?after={ForeignCursor}", cancellationToken);
+        using var __ = socket;
+        var read = await ReceiveMessagesAsync(socket, 4, cancellationToken);
+
+        AssertGap(read[0], "epoch-changed");
+        Assert.Equal(published.Select(e => e.Id), read.Skip(1).Select(m => m.GetProperty("id").GetString()));
+    }
+
+    [Theory]
+    [InlineData("bad")]
+    [InlineData("abc-")]
+    [InlineData("ABC-1")]
+    public async Task MalformedCursorIsRefusedBeforeTheUpgrade(string after)
+    {
+        var cancellationToken = TestClients.Deadline();
+        var query = $"?after={Uri.EscapeDataString(after)}";
+
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(
+            () => _app.Server.CreateWebSocketClient().ConnectAsync(new Uri(_app.Server.BaseAddress, "ws" + query), cancellationToken));
+        Assert.Contains("400", refused.Message);
+
+        var answer = await SendUpgradeRequestAsync(_app, query, cancellationToken);
+        await TestClients.AssertInvalidAsync(answer.StatusCode, MediaTypeOf(answer), answer.Body, "after", cancellationToken);
+    }
+
+    [Fact]
+    public async Task CursorAheadOfHeadIsRefusedBeforeTheUpgrade()
+    {
+        var cancellationToken = TestClients.Deadline();
+        var client = _app.CreateClient();
+        var published = await client.PublishManyAsync(2, cancellationToken);
+        var epoch = published[0].Id[..published[0].Id.LastIndexOf('-')];
+
+        var answer = await SendUpgradeRequestAsync(_app, $"?after={epoch}-3", cancellationToken);
+
+        await TestClients.AssertInvalidAsync(answer.StatusCode, MediaTypeOf(answer), answer.Body, "after", cancellationToken);
+    }
+
+    [Fact]
+    public async Task PlainGetWithoutUpgradeIsRefused()
+    {
+        var cancellationToken = TestClients.Deadline();
+        var client = _app.CreateClient();
+
+        using var response = await client.GetAsync("/ws", cancellationToken);
+
+        await response.AssertInvalidAsync("upgrade", cancellationToken);
+    }
+
+    [Fact]
+    public async Task ClientPublishReachesEveryTransportAndThePublisher()
+    {
+        var cancellationToken = TestClients.Deadline(20);
+        var client = _app.CreateClient();
+        var head = await client.HeadCursorAsync(cancellationToken);
+
+        var (sseResponse, sse) = await client.OpenSseAsync($"/api/sse?after={head}", cancellationToken);
+        using var _ = sseResponse;
+        var (publisher, _) = await ConnectAsync(_app, $"?after={head}", cancellationToken);
+        using var __ = publisher;
+        var longPolling = client.PollAsync($"/api/longpoll?after={head}&timeout=30", cancellationToken);
+        await client.WaitForOpenConnectionsAsync("long-poll", 1, cancellationToken);
+
+        await publisher.SendJsonAsync(new { type = "publish", @event = new { type = "chat", data = new { text = "hi" } } }, cancellationToken);
+
+        var echoed = Assert.Single(await publisher.ReceiveEventsAsync(1, cancellationToken));
+        Assert.Equal("chat", echoed.Type);
+        Assert.Equal("hi", echoed.Data.GetProperty("text").GetString());
+        Assert.Equal(echoed.Id, Assert.Single((await client.PollAsync($"/api/poll?after={head}", cancellationToken)).Events).Id);
+        Assert.Equal(echoed.Id, Assert.Single((await longPolling).Events).Id);
+        Assert.Equal(echoed.Id, Assert.Single(await sse.ReadSseAsync(1)).ToEvent().Id);
+    }
+
+    [Fact]
+    public async Task InvalidJsonEarnsErrorFrameAndConnectionStaysUsable()
+    {
+        var cancellationToken = TestClients.Deadline();
+        var (socket, _) = await ConnectAsync(_app, "", cancellationToken);
+        using var __ = socket;
+
+        await socket.SendAsync(Encoding.UTF8.GetBytes("{not json"), WebSocketMessageType.Text, true, cancellationToken);
+        AssertError(await ReceiveNextAsync(socket, cancellationToken), "message");
+
+        await socket.SendJsonAsync(new { type = "publish", @event = new { type = "chat", data = new { text = "still here" } } }, cancellationToken);
+        var published = Assert.Single(await socket.ReceiveEventsAsync(1, cancellationToken));
+        Assert.Equal("still here", published.Data.GetProperty("text").GetString());
+    }
+
+    [Fact]
+    public async Task UnknownMessageTypeEarnsErrorNamingType()
+    {
+        var cancellationToken = TestClients.Deadline();
+        var (socket, _) = await ConnectAsync(_app, "", cancellationToken);
+        using var __ = socket;
+
+        await socket.SendJsonAsync(new { type = "subscribe" }, cancellationToken);
+
+        AssertError(await ReceiveNextAsync(socket, cancellationToken), "type");
+        Assert.Equal(WebSocketState.Open, socket.State);
+    }
+
+    [Theory]
+    [InlineData("""{"type":"publish","event":{"type":"not a type!","data":{}}}""", "event.type")]
+    [InlineData("""{"type":"publish","event":{"type":"chat","data":"hi"}}""", "event.data")]
+    [InlineData("""{"type":"publish","event":{"type":"chat","data":[1]}}""", "event.data")]
+    public async Task PublishBreakingTheRulesEarnsErrorNamingTheEventField(string message, string field)
+    {
+        var cancellationToken = TestClients.Deadline();
+        var client = _app.CreateClient();
+        var head = await client.HeadCursorAsync(cancellationToken);
+        var (socket, _) = await ConnectAsync(_app, "", cancellationToken);
+        using var __ = socket;
+
+        await socket.SendAsync(Encoding.UTF8.GetBytes(message), WebSocketMessageType.Text, true, cancellationToken);
+
+        AssertError(await ReceiveNextAsync(socket, cancellationToken), field);
+        Assert.Equal(head, await client.HeadCursorAsync(cancellationToken));
+    }
+
+    [Fact]
+    public async Task BinaryFrameIsClosedAsInvalidMessageType()
+    {
+        var cancellationToken = TestClients.Deadline();
+        var (socket, _) = await ConnectAsync(_app, "", cancellationToken);
+        using var __ = socket;
+
+        await socket.SendAsync(new byte[] { 1, 2, 3 }, WebSocketMessageType.Binary, true, cancellationToken);
+
+        Assert.Equal(WebSocketCloseStatus.InvalidMessageType, await ReceiveCloseAsync(socket, cancellationToken));
+    }
+
+    [Fact]
+    public async Task MessageOverThePublishLimitIsClosedAsTooBig()
+    {
+        var cancellationToken = TestClients.Deadline();
+        var (socket, _) = await ConnectAsync(_app, "", cancellationToken);
+        using var __ = socket;
+
+        // One byte over Realtime:MaxPublishBodyBytes (default 16384).
+        var message = """{"type":"publish","event":{"type":"chat","data":{"text":""" + $"\"{new string('x', 16384)}\"" + "}}}";
+        await socket.SendAsync(Encoding.UTF8.GetBytes(message), WebSocketMessageType.Text, true, cancellationToken);
+
+        Assert.Equal(WebSocketCloseStatus.MessageTooBig, await ReceiveCloseAsync(socket, cancellationToken));
+    }
+
+    [Fact]
+    public async Task InvalidUtf8IsClosedAsInvalidPayloadData()
+    {
+        var cancellationToken = TestClients.Deadline();
+        var (socket, _) = await ConnectAsync(_app, "", cancellationToken);
+        using var __ = socket;
+
+        // 0xC3 starts a two-byte sequence; '(' cannot continue it.
+        await socket.SendAsync(new byte[] { (byte)'{', 0xC3, (byte)'(', (byte)'}' }, WebSocketMessageType.Text, true, cancellationToken);
+
+        Assert.Equal(WebSocketCloseStatus.InvalidPayloadData, await ReceiveCloseAsync(socket, cancellationToken));
+    }
+
+    [Fact]
+    public async Task InvalidUtf8IsClosedAsInvalidPayloadDataOverKestrel()
+    {
+        // The in-memory test socket passes any bytes through; Kestrel's socket validates UTF-8 itself,
+        // so only a real connection shows what a browser gets. Repeated because the failure is a race.
+        await using var app = new RealtimeDemoApplication();
+        app.UseKestrel(0);
+        app.StartServer();
+        var cancellationToken = TestClients.Deadline(30);
+        var endpoint = new UriBuilder(app.CreateClient().BaseAddress!) { Scheme = "ws", Path = "/ws" }.Uri;
+
+        for (var attempt = 1; attempt <= 10; attempt++)
+        {
+            using var socket = new ClientWebSocket();
+            await socket.ConnectAsync(endpoint, cancellationToken);
+            Assert.Equal("welcome", (await ReceiveNextAsync(socket, cancellationToken)).GetProperty("control").GetString());
+
+            await socket.SendAsync(new byte[] { (byte)'{', 0xC3, (byte)'(', (byte)'}' }, WebSocketMessageType.Text, true, cancellationToken);
+
+            Assert.Equal(WebSocketCloseStatus.InvalidPayloadData, await ReceiveCloseAsync(socket, cancellationToken));
+        }
+    }
+
+    [Fact]
+    public async Task ClientCloseIsAnsweredWithNormalClosure()
+    {
+        var cancellationToken = TestClients.Deadline();
+        var (socket, _) = await ConnectAsync(_app, "", cancellationToken);
+        using var __ = socket;
+
+        // CloseAsync completes only once the server's close frame has arrived.
+        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", cancellationToken);
+
+        Assert.Equal(WebSocketState.Closed, socket.State);
+        Assert.Equal(WebSocketCloseStatus.NormalClosure, socket.CloseStatus);
+        await _app.CreateClient().WaitForOpenConnectionsAsync("websocket", 0, cancellationToken);
+    }
+
+    /// <summary>Connects and takes the welcome, which must come first.</summary>
+    private static async Task<(WebSocket Socket, JsonElement Welcome)> ConnectAsync(RealtimeDemoApplication app, string query, CancellationToken cancellationToken)
+    {
+        var socket = await app.Server.CreateWebSocketClient().ConnectAsync(new Uri(app.Server.BaseAddress, "ws" + query), cancellationToken);
+        var welcome = await ReceiveNextAsync(socket, cancellationToken);
+        Assert.Equal("welcome", welcome.GetProperty("control").GetString());
+        Assert.True(welcome.TryGetProperty("cursor", out _), $"The welcome has no cursor: {welcome}");
+        return (socket, welcome);
+    }
+
+    private static async Task<JsonElement> ReceiveNextAsync(WebSocket socket, CancellationToken cancellationToken) =>
+        await socket.ReceiveJsonAsync(cancellationToken) ?? throw new InvalidOperationException("The server closed the socket.");
+
+    /// <summary>The next <paramref name="count"/> messages in order, control messages included.</summary>
+    private static async Task<List<JsonElement>> ReceiveMessagesAsync(WebSocket socket, int count, CancellationToken cancellationToken)
+    {
+        var messages = new List<JsonElement>(count);
+        while (messages.Count < count)
+        {
+            messages.Add(await ReceiveNextAsync(socket, cancellationToken));
+        }
+
+        return messages;
+    }
+
+    private static async Task<WebSocketCloseStatus?> ReceiveCloseAsync(WebSocket socket, CancellationToken cancellationToken)
+    {
+        // Whatever the server queued before its close frame is skipped.
+        while (await socket.ReceiveJsonAsync(cancellationToken) is not null)
+        {
+        }
+
+        return socket.CloseStatus;
+    }
+
+    /// <summary>
+    /// An upgrade request whose answer can be read: the test server's WebSocket client only reports a refused
+    /// handshake's status, and a plain GET is refused for lacking the upgrade before the cursor is looked at.
+    /// </summary>
+    private static async Task<HttpResponse> SendUpgradeRequestAsync(RealtimeDemoApplication app, string query, CancellationToken cancellationToken)
+    {
+        var context = await app.Server.SendAsync(
+            context =>
+            {
+                context.Request.Path = "/ws";
+                context.Request.QueryString = new QueryString(query);
+                context.Features.Set<IHttpWebSocketFeature>(new UpgradeNotExpected());
+            },
+            cancellationToken);
+        return context.Response;
+    }
+
+    private static string? MediaTypeOf(HttpResponse response) =>
+        MediaTypeHeaderValue.TryParse(response.ContentType, out var contentType) ? contentType.MediaType : null;
+
+    private static void AssertGap(JsonElement message, string reason)
+    {
+        Assert.Equal("gap", message.GetProperty("control").GetString());
+        Assert.Equal(reason, message.GetProperty("reason").GetString());
+    }
+
+    private static void AssertError(JsonElement message, string field)
+    {
+        Assert.Equal("error", message.GetProperty("control").GetString());
+        Assert.Equal(field, message.GetProperty("field").GetString());
+    }
+
+    /// <summary>Claims to be a WebSocket request; the server must refuse it before accepting.</summary>
+    private sealed class UpgradeNotExpected : IHttpWebSocketFeature
+    {
+        public bool IsWebSocketRequest => true;
+
+        public Task<WebSocket> AcceptAsync(WebSocketAcceptContext context) =>
+            throw new InvalidOperationException("The server accepted an upgrade it should have refused.");
+    }
+}
