@@ -55,4 +55,16 @@ public sealed class TickerEndpointTests
 
         await TestClients.AssertInvalidAsync(response, "eventsPerSecond", cancellationToken);
     }
+
+    [Fact]
+    public async Task UnreadableBodyIs400NotAServerError()
+    {
+        var cancellationToken = TestClients.Deadline();
+        await using var app = new RealtimeDemoApplication(new Dictionary<string, string?> { ["Realtime:TickerAdjustable"] = "true" });
+
+        using var response = await app.CreateClient().PutAsync("/api/ticker", new StringContent("not json", System.Text.Encoding.UTF8, "application/json"), cancellationToken);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
 }
