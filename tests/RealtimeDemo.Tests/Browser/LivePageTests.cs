@@ -1,0 +1,178 @@
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+using RealtimeDemo.Tests.Infrastructure;
+
+namespace RealtimeDemo.Tests.Browser;
+
+/// <summary>
+/// The live page in a real Chromium against the host on real Kestrel: the four panels agree event for event,
+/// recover from dropped connections without a gap, carry the page's own publishes, and never run event text.
+/// </summary>
+public sealed partial class LivePageTests(BrowserFixture browser) : IClassFixture<BrowserFixture>, IAsyncLifetime
+{
+    private static readonly string[] Transports = ["short-poll", "long-poll", "sse", "websocket"];
+
+    private readonly KestrelApplication _app = new();
+    private readonly List<string> _pageErrors = [];
+    private IBrowserContext? _context;
+
+    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_context is not null)
+        {
+            await _context.DisposeAsync();
+        }
+
+        await _app.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task AllFourPanelsShowEveryPublishedEventWithoutGapsOrDuplicates()
+    {
+        var page = await OpenPageAsync();
+        using var client = _app.CreateSocketClient();
+
+        var published = await client.PublishManyAsync(20, TestClients.Deadline());
+
+        foreach (var transport in Transports)
+        {
+            await ExpectEventsAsync(page, transport, published);
+            await ExpectCounterAsync(page, transport, "received", "20");
+            await ExpectCounterAsync(page, transport, "gaps", "0");
+            await ExpectCounterAsync(page, transport, "duplicates", "0");
+        }
+
+        Assert.Empty(_pageErrors);
+        await SaveScreenshotsAsync(page, "all-panels");
+    }
+
+    [Fact]
+    public async Task EveryPanelRecoversFromADroppedConnectionWithNothingLost()
+    {
+        var page = await OpenPageAsync();
+        using var client = _app.CreateSocketClient();
+        var cancellationToken = TestClients.Deadline(60);
+
+        foreach (var transport in Transports)
+        {
+            var panel = Panel(page, transport);
+            await panel.Locator("[data-action=drop]").ClickAsync();
+
+            // Published while the panel is down: it must catch up from its cursor once it reconnects.
+            var meanwhile = await client.PublishManyAsync(3, cancellationToken);
+
+            await ExpectEventsAsync(page, transport, meanwhile);
+            await Assertions.Expect(panel.Locator("[data-counter=reconnects]")).Not.ToHaveTextAsync("0");
+        }
+
+        foreach (var transport in Transports)
+        {
+            await ExpectCounterAsync(page, transport, "received", "12");
+            await ExpectCounterAsync(page, transport, "gaps", "0");
+            await ExpectCounterAsync(page, transport, "duplicates", "0");
+        }
+
+        Assert.Empty(_pageErrors);
+    }
+
+    [Theory]
+    [InlineData("websocket")]
+    [InlineData("http")]
+    public async Task MessageFromThePublishBoxReachesAllFourPanels(string via)
+    {
+        var page = await OpenPageAsync();
+        var text = $"hello via {via}";
+
+        await page.GetByLabel("Message").FillAsync(text);
+        await page.GetByLabel("via").SelectOptionAsync(via);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Publish" }).ClickAsync();
+
+        foreach (var transport in Transports)
+        {
+            await Assertions.Expect(Panel(page, transport).Locator("li[data-type=chat] .text")).ToHaveTextAsync(text);
+        }
+
+        Assert.Empty(_pageErrors);
+    }
+
+    [Fact]
+    public async Task MarkupInEventTextIsShownAsTextAndNeverRuns()
+    {
+        var page = await OpenPageAsync();
+        using var client = _app.CreateSocketClient();
+        const string Markup = "<img src=x onerror=\"window.__injected = true\"><script>window.__injected = true</script><b>bold</b>";
+
+        await client.PublishAsync("chat", new { text = Markup }, TestClients.Deadline());
+
+        foreach (var transport in Transports)
+        {
+            var panel = Panel(page, transport);
+            await Assertions.Expect(panel.Locator("li[data-type=chat] .text")).ToHaveTextAsync(Markup);
+            Assert.Equal(0, await panel.Locator(".events img, .events script, .events b").CountAsync());
+        }
+
+        Assert.Null(await page.EvaluateAsync<bool?>("() => window.__injected ?? null"));
+        Assert.Empty(_pageErrors);
+    }
+
+    private async Task<IPage> OpenPageAsync()
+    {
+        _context = await browser.RequireBrowser().NewContextAsync(new() { BaseURL = _app.BaseAddress.ToString(), ViewportSize = new() { Width = 1440, Height = 900 } });
+        _context.SetDefaultTimeout(20_000);
+        var page = await _context.NewPageAsync();
+        page.PageError += (_, error) => _pageErrors.Add(error);
+        page.Console += (_, message) =>
+        {
+            if (message.Type == "error")
+            {
+                _pageErrors.Add($"{message.Text} ({message.Location})");
+            }
+        };
+
+        await page.GotoAsync("/");
+        await Assertions.Expect(page.Locator("body")).ToHaveAttributeAsync("data-ready", "true");
+
+        // Poll every second so the short-poll panel keeps up within the test's patience.
+        await page.GetByLabel("Short-poll interval (s)").FillAsync("1");
+        await page.GetByLabel("Short-poll interval (s)").DispatchEventAsync("change");
+        foreach (var transport in Transports)
+        {
+            await Assertions.Expect(Panel(page, transport).Locator("[data-field=state]")).ToHaveTextAsync(ConnectedState());
+        }
+
+        return page;
+    }
+
+    private static ILocator Panel(IPage page, string transport) => page.Locator($"[data-transport=\"{transport}\"]");
+
+    private static async Task ExpectEventsAsync(IPage page, string transport, IReadOnlyList<WireEvent> events)
+    {
+        var panel = Panel(page, transport);
+        foreach (var published in events)
+        {
+            await Assertions.Expect(panel.Locator($"li[data-seq=\"{published.Seq}\"]")).ToHaveCountAsync(1);
+        }
+    }
+
+    private static Task ExpectCounterAsync(IPage page, string transport, string counter, string value) =>
+        Assertions.Expect(Panel(page, transport).Locator($"[data-counter=\"{counter}\"]")).ToHaveTextAsync(value);
+
+    private static async Task SaveScreenshotsAsync(IPage page, string name)
+    {
+        var folder = Path.Combine(AppContext.BaseDirectory, "screenshots");
+        Directory.CreateDirectory(folder);
+        foreach (var (label, width, height) in new[] { ("wide", 1440, 900), ("phone", 390, 844) })
+        {
+            await page.SetViewportSizeAsync(width, height);
+            var path = Path.Combine(folder, $"{name}-{label}-{width}x{height}.png");
+            await page.ScreenshotAsync(new() { Path = path, FullPage = label == "phone" });
+            TestContext.Current.AddAttachment($"{name}-{label}.png", await File.ReadAllBytesAsync(path), "image/png");
+            TestContext.Current.SendDiagnosticMessage($"Screenshot saved: {path}");
+        }
+    }
+
+    [GeneratedRegex("^(open|waiting)$")]
+    private static partial Regex ConnectedState();
+}

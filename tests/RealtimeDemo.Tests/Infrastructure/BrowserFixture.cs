@@ -1,0 +1,66 @@
+using Microsoft.Playwright;
+
+namespace RealtimeDemo.Tests.Infrastructure;
+
+/// <summary>
+/// Debian's Chromium driven by Playwright, shared by a test class. No browser is ever downloaded: the tests use
+/// the system's Chromium (<c>/usr/bin/chromium</c>, or <c>CHROMIUM_PATH</c>). Without it they skip with the reason,
+/// except under <c>CI=true</c>, where a missing browser is a failure.
+/// </summary>
+public sealed class BrowserFixture : IAsyncLifetime
+{
+    private IPlaywright? _playwright;
+
+    public static string ExecutablePath => Environment.GetEnvironmentVariable("CHROMIUM_PATH") is { Length: > 0 } path ? path : "/usr/bin/chromium";
+
+    public static bool IsCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The browser, or null when there is none on this machine (see <see cref="RequireBrowser"/>).</summary>
+    public IBrowser? Browser { get; private set; }
+
+    public async ValueTask InitializeAsync()
+    {
+        if (!File.Exists(ExecutablePath))
+        {
+            return;
+        }
+
+        _playwright = await Playwright.CreateAsync();
+        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ExecutablePath,
+            Headless = true,
+
+            // Root in a container has no sandbox to enter; the rest keep Chromium off the (closed) network.
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        });
+    }
+
+    /// <summary>The browser; skips the test when there is none, or fails it under CI.</summary>
+    public IBrowser RequireBrowser()
+    {
+        if (Browser is not null)
+        {
+            return Browser;
+        }
+
+        var reason = $"Chromium is not installed at {ExecutablePath} (install Debian's 'chromium' package, or set CHROMIUM_PATH).";
+        if (IsCi)
+        {
+            Assert.Fail($"CI=true requires the browser tests to run: {reason}");
+        }
+
+        Assert.Skip(reason);
+        return null!;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Browser is not null)
+        {
+            await Browser.DisposeAsync();
+        }
+
+        _playwright?.Dispose();
+    }
+}

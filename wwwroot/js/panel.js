@@ -1,0 +1,151 @@
+// One transport's view: its state, the events it received, its counters and latency.
+// It is the transport's sink; event text only ever enters the page as text (textContent), never as markup.
+import { LatencyStats, drawLatencyChart, formatBytes, formatMs } from './metrics.js';
+
+const keptEvents = 200;
+
+const epochOf = (cursor) => cursor.slice(0, cursor.lastIndexOf('-'));
+const seqOf = (cursor) => Number(cursor.slice(cursor.lastIndexOf('-') + 1));
+
+// The text shown for an event: a chat message's text, a price tick in one line, anything else as JSON.
+function describe(evt) {
+  const data = evt.data ?? {};
+  if (typeof data.text === 'string') return data.text;
+  if (evt.type === 'tick' && data.symbol) return `${data.symbol} ${data.price} (${data.change >= 0 ? '+' : ''}${data.change})`;
+  return JSON.stringify(data);
+}
+
+export class Panel {
+  counts = { received: 0, gaps: 0, duplicates: 0, requests: 0, empty: 0, bytes: 0, reconnects: 0, 'gap-signals': 0 };
+  latency = new LatencyStats();
+  #epoch = null;
+  #lastSeq = null;
+  #activeSince = null;
+  #activeMs = 0;
+  #renderQueued = false;
+
+  constructor(root, spec, clock, onRender) {
+    this.root = root;
+    this.onRender = onRender;
+    this.name = spec.name;
+    this.title = spec.title;
+    this.clock = clock;
+    this.transport = spec.create(this);
+    root.dataset.transport = spec.name;
+    const titleId = `${spec.name}-title`;
+    root.setAttribute('aria-labelledby', titleId);
+    const title = root.querySelector('.panel-title');
+    title.id = titleId;
+    title.textContent = spec.title;
+    root.querySelector('[data-field="caption"]').textContent = spec.caption;
+    this.events = root.querySelector('[data-field="events"]');
+    this.events.setAttribute('aria-label', `${spec.title}: events received, newest first`);
+    this.toggleButton = root.querySelector('[data-action="toggle"]');
+    this.toggleButton.addEventListener('click', () => (this.transport.running ? this.disconnect() : this.connect()));
+    root.querySelector('[data-action="drop"]').addEventListener('click', () => this.transport.drop());
+  }
+
+  connect(cursor) {
+    if (cursor && this.#lastSeq === null) {
+      this.#epoch = epochOf(cursor);
+      this.#lastSeq = seqOf(cursor);
+    }
+    this.#activeSince = performance.now();
+    this.transport.start(cursor);
+    this.toggleButton.textContent = 'Disconnect';
+    this.toggleButton.setAttribute('aria-pressed', 'true');
+  }
+
+  disconnect() {
+    this.transport.stop();
+    this.#activeMs += performance.now() - this.#activeSince;
+    this.#activeSince = null;
+    this.toggleButton.textContent = 'Connect';
+    this.toggleButton.setAttribute('aria-pressed', 'false');
+  }
+
+  /** How long this panel's transport has been running, in hours, for the cost extrapolations. */
+  get activeHours() {
+    return (this.#activeMs + (this.#activeSince === null ? 0 : performance.now() - this.#activeSince)) / 3_600_000;
+  }
+
+  // The sink the transport reports to.
+  state(name) {
+    this.root.dataset.state = name;
+    this.root.querySelector('[data-field="state"]').textContent = name;
+  }
+
+  request() { this.counts.requests++; this.#queueRender(); }
+  received(bytes) { this.counts.bytes += bytes; this.#queueRender(); }
+  empty() { this.counts.empty++; this.#queueRender(); }
+  reconnect() { this.counts.reconnects++; this.#queueRender(); }
+
+  event(evt) {
+    const epoch = epochOf(evt.id);
+    if (epoch !== this.#epoch) {
+      // A new stream (the server restarted): its seq starts again, so nothing before it is a duplicate.
+      if (this.#epoch !== null) this.#note('signal', `new stream ${epoch}: the server restarted`);
+      this.#epoch = epoch;
+      this.#lastSeq = 0;
+    }
+
+    const item = document.createElement('li');
+    item.dataset.seq = evt.seq;
+    item.dataset.type = evt.type;
+    if (evt.seq <= this.#lastSeq) {
+      this.counts.duplicates++;
+      item.classList.add('duplicate');
+    } else {
+      if (this.#lastSeq !== null && evt.seq > this.#lastSeq + 1) this.counts.gaps += evt.seq - this.#lastSeq - 1;
+      this.#lastSeq = evt.seq;
+    }
+
+    this.counts.received++;
+    this.latency.add(Date.now() + this.clock.offset - Date.parse(evt.time));
+    for (const [field, text] of [['seq', `#${evt.seq}`], ['type', evt.type], ['text', describe(evt)]]) {
+      const span = document.createElement('span');
+      span.className = field;
+      span.textContent = text;
+      item.append(span, ' ');
+    }
+    this.#prepend(item);
+    this.#queueRender();
+  }
+
+  gap(detail) {
+    this.counts['gap-signals']++;
+    const why = detail.reason === 'epoch-changed' ? 'the server restarted (new stream)' : 'the cursor was too old or foreign';
+    this.#note('signal', `gap signal: events may be missing, ${why}`);
+    this.#queueRender();
+  }
+
+  error(text) { this.#note('error', text); }
+
+  #note(kind, text) {
+    const item = document.createElement('li');
+    item.className = kind;
+    item.textContent = text;
+    this.#prepend(item);
+  }
+
+  #prepend(item) {
+    this.events.prepend(item);
+    while (this.events.childElementCount > keptEvents) this.events.lastElementChild.remove();
+  }
+
+  #queueRender() {
+    if (this.#renderQueued) return;
+    this.#renderQueued = true;
+    requestAnimationFrame(() => {
+      this.#renderQueued = false;
+      for (const [name, value] of Object.entries(this.counts)) {
+        this.root.querySelector(`[data-counter="${name}"]`).textContent = name === 'bytes' ? formatBytes(value) : value;
+      }
+      this.root.querySelector('[data-latency="last"]').textContent = formatMs(this.latency.last);
+      this.root.querySelector('[data-latency="median"]').textContent = formatMs(this.latency.median);
+      this.root.querySelector('[data-latency="p95"]').textContent = formatMs(this.latency.p95);
+      drawLatencyChart(this.root.querySelector('[data-field="chart"]'), this.latency.recent(120));
+      this.onRender();
+    });
+  }
+}
