@@ -16,6 +16,12 @@ public sealed class RealtimeOptions : IValidatableObject
     [Range(0.0, 1000.0, ErrorMessage = "Realtime:TickerEventsPerSecond must be between {1} and {2} (0 switches the ticker off).")]
     public double TickerEventsPerSecond { get; init; } = 1;
 
+    /// <summary>
+    /// Web origins (e.g. <c>https://example.com</c>) allowed to open a WebSocket besides the host's own origin and
+    /// loopback origins. Others are refused with <c>403</c>.
+    /// </summary>
+    public string[] AllowedOrigins { get; init; } = [];
+
     /// <summary>Whether clients (the page) may change the ticker's rate through <c>PUT /api/ticker</c>; on in Development.</summary>
     public bool TickerAdjustable { get; init; }
 
@@ -62,6 +68,13 @@ public sealed class RealtimeOptions : IValidatableObject
             yield return new ValidationResult(
                 $"Realtime:LongPollTimeout ({LongPollTimeout}) must not exceed Realtime:LongPollMaxTimeout ({LongPollMaxTimeout}).",
                 [nameof(LongPollTimeout)]);
+        }
+
+        if (TickerEventsPerSecond is > 0 and < Events.DemoTicker.MinEventsPerSecond)
+        {
+            yield return new ValidationResult(
+                $"Realtime:TickerEventsPerSecond must be 0 (off) or at least {Events.DemoTicker.MinEventsPerSecond}.",
+                [nameof(TickerEventsPerSecond)]);
         }
 
         if (MaxEventDataBytes > MaxPublishBodyBytes)

@@ -66,6 +66,12 @@ class Transport {
     this.sink.event(evt);
   }
 
+  // The stream continues after the gap's cursor: adopt it, so a reconnect before the next event resumes there.
+  signalGap(detail) {
+    if (detail.cursor) this.cursor = detail.cursor;
+    this.sink.gap(detail);
+  }
+
   // A cursor the server refuses (400) cannot be retried as it is: start again from now, and say so.
   refused(detail) {
     this.cursor = null;
@@ -161,8 +167,8 @@ export class SseTransport extends Transport {
       this.deliver(JSON.parse(message.data));
     };
     source.addEventListener('gap', (message) => {
-      this.sink.received(byteLength(`event: gap\ndata: ${message.data}\n\n`));
-      this.sink.gap(JSON.parse(message.data));
+      this.sink.received(byteLength(`id: ${message.lastEventId}\nevent: gap\ndata: ${message.data}\n\n`));
+      this.signalGap(JSON.parse(message.data));
     });
     source.onerror = () => {
       if (source !== this.#source) return;
@@ -202,7 +208,7 @@ export class WebSocketTransport extends Transport {
       const length = byteLength(message.data);
       this.sink.received(length + (length < 126 ? 2 : length < 65536 ? 4 : 10)); // server frames: header, no mask
       const parsed = JSON.parse(message.data);
-      if (parsed.control === 'gap') this.sink.gap(parsed);
+      if (parsed.control === 'gap') this.signalGap(parsed);
       else if (parsed.control === 'error') this.sink.error(parsed.message);
       else if (!parsed.control) this.deliver(parsed);
     };

@@ -17,4 +17,10 @@ internal static class Problems
             statusCode: StatusCodes.Status415UnsupportedMediaType,
             title: "Unsupported media type",
             detail: $"Send the body as application/json, not {(string.IsNullOrEmpty(contentType) ? "without a Content-Type" : contentType)}.");
+
+    public static IResult ForbiddenOrigin(string origin) =>
+        TypedResults.Problem(
+            statusCode: StatusCodes.Status403Forbidden,
+            title: "Origin not allowed",
+            detail: $"Pages from {origin} may not open a WebSocket here; add the origin to Realtime:AllowedOrigins to allow it.");
 }

@@ -9,7 +9,10 @@ internal static class StatsEndpoint
     public static IEndpointRouteBuilder MapStats(this IEndpointRouteBuilder app)
     {
         app.MapGet("/api/stats", (IEventLog log, TransportStats stats, TimeProvider time) =>
-            TypedResults.Ok(new StatsResponse(log.Epoch, log.Head.ToString(), log.Head.Seq, StoredEvent.FormatTime(time.GetUtcNow()), stats.Snapshot())));
+        {
+            var head = log.Head;
+            return TypedResults.Ok(new StatsResponse(head.Epoch, head.ToString(), head.Seq, StoredEvent.FormatTime(time.GetUtcNow()), stats.Snapshot()));
+        });
         return app;
     }
 

@@ -26,12 +26,12 @@ internal static class TickerEndpoint
                 detail: "Set Realtime:TickerAdjustable to true to let clients change it.");
         }
 
-        if (body.EventsPerSecond is not (>= 0 and <= DemoTicker.MaxEventsPerSecond) || !double.IsFinite(body.EventsPerSecond.Value))
+        if (body.EventsPerSecond is not { } rate || !DemoTicker.IsValidRate(rate))
         {
-            return Problems.Invalid("eventsPerSecond", $"must be a number from 0 (off) to {DemoTicker.MaxEventsPerSecond}");
+            return Problems.Invalid("eventsPerSecond", $"must be 0 (off) or a number from {DemoTicker.MinEventsPerSecond} to {DemoTicker.MaxEventsPerSecond}");
         }
 
-        ticker.EventsPerSecond = body.EventsPerSecond.Value;
+        ticker.EventsPerSecond = rate;
         return State(ticker, options.Value);
     }
 

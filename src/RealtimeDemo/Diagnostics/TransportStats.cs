@@ -118,7 +118,7 @@ public sealed partial class TransportStats
         }
 
         /// <summary>Records why the connection ended; the first reason given wins (an exception leaves "error").</summary>
-        public void End(string reason) => _reason ??= reason;
+        public void End(string reason) => Interlocked.CompareExchange(ref _reason, reason, null);
 
         public void Dispose() => stats.Close(transport, startedAt, _delivered, _reason ?? EndReason.Error);
     }

@@ -14,6 +14,13 @@ public sealed partial class DemoTicker(IEventLog log, IOptions<RealtimeOptions> 
     /// <summary>The highest rate the ticker accepts, the same bound as the setting's.</summary>
     public const double MaxEventsPerSecond = 1000;
 
+    /// <summary>The lowest rate besides 0 (off): one tick per 100 s. Slower periods overflow the timer.</summary>
+    public const double MinEventsPerSecond = 0.01;
+
+    /// <summary>Whether <paramref name="eventsPerSecond"/> is 0 (off) or between the bounds.</summary>
+    public static bool IsValidRate(double eventsPerSecond) =>
+        eventsPerSecond == 0 || eventsPerSecond is >= MinEventsPerSecond and <= MaxEventsPerSecond;
+
     private static readonly string[] Symbols = ["ACME", "GLOBEX", "INITECH"];
 
     private readonly Lock _lock = new();
@@ -27,8 +34,11 @@ public sealed partial class DemoTicker(IEventLog log, IOptions<RealtimeOptions> 
         get => Volatile.Read(ref _eventsPerSecond);
         set
         {
-            ArgumentOutOfRangeException.ThrowIfLessThan(value, 0);
-            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, MaxEventsPerSecond);
+            if (!IsValidRate(value))
+            {
+                throw new ArgumentOutOfRangeException(nameof(value), value, $"A rate is 0 (off) or {MinEventsPerSecond} to {MaxEventsPerSecond} events per second.");
+            }
+
             TaskCompletionSource changed;
             lock (_lock)
             {

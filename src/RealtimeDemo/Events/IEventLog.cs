@@ -16,8 +16,9 @@ public interface IEventLog
     EventCursor Head { get; }
 
     /// <summary>
-    /// A task that completes at the next append. Take it <em>before</em> reading and await it only when the
-    /// read found nothing, so that no append can fall between the read and the wait.
+    /// A task that completes at the next append. Take it, <em>then</em> check <see cref="Head"/> against your cursor
+    /// (or read), and await it only when nothing lies after the cursor: no append can then fall between the check and
+    /// the wait, because every append completes the task taken before it.
     /// </summary>
     Task NextAppend { get; }
 

@@ -99,22 +99,47 @@ public sealed record PublishRequest(string Type, JsonElement Data)
         [NotNullWhen(true)] out PublishRequest? request,
         [NotNullWhen(false)] out PublishError? error)
     {
-        try
+        request = null;
+        if (!TryParseJson(utf8Json, out var document, out var invalid))
         {
-            // The request keeps only a cloned, self-contained copy of the data.
-            using var document = JsonDocument.Parse(utf8Json, DocumentOptions);
+            error = PublishError.Invalid("body", invalid);
+            return false;
+        }
+
+        using (document)
+        {
             if (!TryCreate(document.RootElement, maxDataBytes, out request, out error))
             {
                 return false;
             }
 
+            // The request keeps only a cloned, self-contained copy of the data.
             request = request with { Data = request.Data.Clone() };
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Parses a publish body or message with <see cref="DocumentOptions"/>; on failure <paramref name="problem"/>
+    /// says why ("is not valid JSON: …"), ready to follow the field's name.
+    /// </summary>
+    public static bool TryParseJson(ReadOnlySequence<byte> utf8Json, [NotNullWhen(true)] out JsonDocument? document, [NotNullWhen(false)] out string? problem)
+    {
+        try
+        {
+            document = JsonDocument.Parse(utf8Json, DocumentOptions);
+            problem = null;
             return true;
         }
         catch (JsonException exception)
         {
-            request = null;
-            error = PublishError.Invalid("body", $"is not valid JSON: {FirstSentence(exception.Message)}");
+            (document, problem) = (null, $"is not valid JSON: {FirstSentence(exception.Message)}");
+            return false;
+        }
+        catch (InvalidOperationException)
+        {
+            // The duplicate-property check decodes every property name, and a lone surrogate escape cannot be decoded.
+            (document, problem) = (null, $"is not valid JSON: {InvalidEscape}");
             return false;
         }
     }

@@ -10,21 +10,33 @@ namespace RealtimeDemo.Transports;
 /// </summary>
 internal static class ControlMessages
 {
-    /// <summary>The first WebSocket message: where the stream starts, and the server's clock for offset estimates.</summary>
-    public static byte[] Welcome(EventCursor cursor, DateTimeOffset serverTime) => Write(json =>
+    /// <summary>
+    /// The first WebSocket message: the cursor the stream starts after, the stream's epoch, and the server's clock
+    /// (for clients that estimate their offset from it).
+    /// </summary>
+    public static byte[] Welcome(EventCursor cursor, string epoch, DateTimeOffset serverTime) => Write(json =>
     {
         json.WriteString("control"u8, "welcome"u8);
         json.WriteString("cursor"u8, cursor.ToString());
-        json.WriteString("epoch"u8, cursor.Epoch);
+        json.WriteString("epoch"u8, epoch);
         json.WriteString("time"u8, StoredEvent.FormatTime(serverTime));
     });
 
-    /// <summary>Events between the client's cursor and the next event sent are lost to it.</summary>
-    public static byte[] Gap(GapReason reason, string epoch) => Write(json =>
+    /// <summary>
+    /// Events between the client's cursor and the next event sent are lost to it. <paramref name="resumedFrom"/>
+    /// is the position the stream continues after: a client that must reconnect before the next event resumes there.
+    /// </summary>
+    public static byte[] Gap(GapReason reason, EventCursor resumedFrom) => Write(json =>
     {
         json.WriteString("control"u8, "gap"u8);
-        json.WriteString("reason"u8, reason == GapReason.EpochChanged ? "epoch-changed"u8 : "expired"u8);
-        json.WriteString("epoch"u8, epoch);
+        json.WriteString("reason"u8, reason switch
+        {
+            GapReason.EpochChanged => "epoch-changed"u8,
+            GapReason.Expired => "expired"u8,
+            _ => throw new ArgumentOutOfRangeException(nameof(reason), reason, "Only a lost stretch of events is a gap."),
+        });
+        json.WriteString("epoch"u8, resumedFrom.Epoch);
+        json.WriteString("cursor"u8, resumedFrom.ToString());
     });
 
     /// <summary>A client message was refused; the connection stays open.</summary>

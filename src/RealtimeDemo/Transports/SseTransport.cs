@@ -86,8 +86,10 @@ internal static class SseTransport
             var (events, gap) = reader.Read();
             if (gap is not GapReason.None)
             {
-                writer.Write("event: gap\ndata: "u8);
-                writer.Write(ControlMessages.Gap(gap, log.Epoch));
+                // The gap carries an id too, so a browser that reconnects before the next event resumes after the gap.
+                var resumedFrom = events.IsEmpty ? reader.Cursor : new EventCursor(log.Epoch, events.Span[0].Seq - 1);
+                writer.Write(Encoding.UTF8.GetBytes($"id: {resumedFrom}\nevent: gap\ndata: "));
+                writer.Write(ControlMessages.Gap(gap, resumedFrom));
                 writer.Write("\n\n"u8);
             }
 

@@ -13,7 +13,7 @@ namespace RealtimeDemo.Transports;
 /// Raw WebSockets, <c>/ws?after=…</c>: one JSON event per text frame, control messages (<c>welcome</c>, <c>gap</c>,
 /// <c>error</c>) told apart by a <c>control</c> field, and the client may publish on the same socket.
 /// </summary>
-internal static class WebSocketTransport
+internal static partial class WebSocketTransport
 {
     /// <summary>How long a closing server waits for the client to answer its close frame before dropping it.</summary>
     private static readonly TimeSpan CloseHandshakeTimeout = TimeSpan.FromSeconds(5);
@@ -32,7 +32,8 @@ internal static class WebSocketTransport
         IOptions<RealtimeOptions> options,
         TransportStats stats,
         TimeProvider time,
-        IHostApplicationLifetime lifetime)
+        IHostApplicationLifetime lifetime,
+        ILoggerFactory loggers)
     {
         if (!context.WebSockets.IsWebSocketRequest)
         {
@@ -50,6 +51,13 @@ internal static class WebSocketTransport
         }
 
         var settings = options.Value;
+        if (!OriginCheck.IsAllowed(context.Request, settings))
+        {
+            // CORS does not apply to WebSockets: without this check any site could open one with its visitors' browsers.
+            await Problems.ForbiddenOrigin(context.Request.Headers.Origin.ToString()).ExecuteAsync(context);
+            return;
+        }
+
         using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
         {
             // Pings with a deadline for the pong: without one a dead peer is never noticed.
@@ -57,27 +65,51 @@ internal static class WebSocketTransport
             KeepAliveTimeout = settings.WebSocketKeepAliveTimeout,
         });
         using var connection = stats.Open(Transport.WebSocket);
-        var session = new Session(socket, new CursorReader(log, cursor, settings.ReadBatchSize, time), log, settings, connection);
-        await session.RunAsync(ControlMessages.Welcome(cursor, time.GetUtcNow()), context.RequestAborted, lifetime.ApplicationStopping);
+        var reader = new CursorReader(log, cursor, settings.ReadBatchSize, time);
+        var session = new Session(socket, reader, log, settings, connection, loggers.CreateLogger(typeof(WebSocketTransport)), context.RequestAborted);
+        await session.RunAsync(ControlMessages.Welcome(cursor, log.Epoch, time.GetUtcNow()), lifetime.ApplicationStopping);
     }
 
+    [LoggerMessage(Level = LogLevel.Error, Message = "WebSocket receive loop failed; the connection is closed with 1011")]
+    private static partial void LogReceiveFailed(ILogger logger, Exception exception);
+
     /// <summary>One connection: a send loop that follows the log, and a receive loop that takes the client's messages.</summary>
-    private sealed class Session(WebSocket socket, CursorReader reader, IEventLog log, RealtimeOptions settings, TransportStats.OpenConnection connection)
+    /// <remarks>
+    /// Frames are sent with only the connection's own abort token: cancelling a send in flight aborts the whole
+    /// socket, which would lose the close handshake. Stopping is checked between frames instead.
+    /// </remarks>
+    private sealed class Session(
+        WebSocket socket,
+        CursorReader reader,
+        IEventLog log,
+        RealtimeOptions settings,
+        TransportStats.OpenConnection connection,
+        ILogger logger,
+        CancellationToken aborted)
     {
         // The two loops both send (events, error frames, close): a WebSocket allows one send at a time.
         private readonly SemaphoreSlim _sendLock = new(1, 1);
         private readonly CancellationTokenSource _stopSending = new();
 
-        public async Task RunAsync(byte[] welcome, CancellationToken aborted, CancellationToken stopping)
+        public async Task RunAsync(byte[] welcome, CancellationToken stopping)
         {
-            using var sendUntil = CancellationTokenSource.CreateLinkedTokenSource(aborted, stopping, _stopSending.Token);
-
-            // The receive loop is never cancelled by shutdown: it must stay to read the client's answer to our close frame.
-            var receiving = ReceiveLoopAsync(aborted);
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(aborted, stopping, _stopSending.Token);
             try
             {
-                await SendAsync(welcome, sendUntil.Token);
-                await SendLoopAsync(sendUntil.Token);
+                // The welcome goes first, before the receive loop could answer anything with an error frame.
+                await SendAsync(welcome, stop.Token);
+            }
+            catch (Exception exception) when (exception is OperationCanceledException or WebSocketException or IOException)
+            {
+                connection.End(EndReason.ClientClosed);
+                return;
+            }
+
+            // Never cancelled by shutdown: it stays to read the client's answer to our close frame.
+            var receiving = ReceiveLoopAsync();
+            try
+            {
+                await SendLoopAsync(stop.Token);
             }
             catch (Exception exception) when (exception is OperationCanceledException or WebSocketException or IOException)
             {
@@ -97,44 +129,49 @@ internal static class WebSocketTransport
             {
                 // The peer never answered the close frame: cut it, and let the receive loop finish on the abort.
                 socket.Abort();
-                await receiving;
             }
+
+            await receiving;
         }
 
-        private async Task SendLoopAsync(CancellationToken cancellationToken)
+        private async Task SendLoopAsync(CancellationToken stop)
         {
-            while (true)
+            while (!stop.IsCancellationRequested)
             {
                 var (events, gap) = reader.Read();
                 if (gap is not GapReason.None)
                 {
-                    await SendAsync(ControlMessages.Gap(gap, log.Epoch), cancellationToken);
+                    await SendAsync(ControlMessages.Gap(gap, ResumedFrom(events)), stop);
                 }
 
                 if (events.IsEmpty)
                 {
-                    await reader.WaitAsync(Timeout.InfiniteTimeSpan, cancellationToken);
+                    await reader.WaitAsync(Timeout.InfiniteTimeSpan, stop);
                     continue;
                 }
 
-                await _sendLock.WaitAsync(cancellationToken);
+                await _sendLock.WaitAsync(stop);
+                var sent = 0;
                 try
                 {
-                    foreach (var stored in events.Span.ToArray())
+                    for (; sent < events.Length && !stop.IsCancellationRequested; sent++)
                     {
-                        await socket.SendAsync(stored.Json, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+                        await socket.SendAsync(events.Span[sent].Json, WebSocketMessageType.Text, endOfMessage: true, aborted);
                     }
                 }
                 finally
                 {
                     _sendLock.Release();
+                    connection.CountDelivered(sent);
                 }
-
-                connection.CountDelivered(events.Length);
             }
         }
 
-        private async Task ReceiveLoopAsync(CancellationToken aborted)
+        // After a gap, the position just before the first event sent: a client that reconnects from it resumes cleanly.
+        private EventCursor ResumedFrom(ReadOnlyMemory<StoredEvent> events) =>
+            events.IsEmpty ? reader.Cursor : new EventCursor(log.Epoch, events.Span[0].Seq - 1);
+
+        private async Task ReceiveLoopAsync()
         {
             // Rented per connection and returned when it ends; one message may not exceed the publish body limit.
             var buffer = ArrayPool<byte>.Shared.Rent(settings.MaxPublishBodyBytes);
@@ -167,11 +204,12 @@ internal static class WebSocketTransport
                         case WebSocketMessageType.Binary:
                             await RefuseAsync(WebSocketCloseStatus.InvalidMessageType, "only text messages are accepted");
                             return;
+                        // Kestrel's socket checks UTF-8 itself (the Faulted case below); this covers sockets that do not.
                         case WebSocketMessageType.Text when !Utf8.IsValid(message.Span[..length]):
                             await RefuseAsync(WebSocketCloseStatus.InvalidPayloadData, "a text message must be valid UTF-8");
                             return;
                         default:
-                            await HandleMessageAsync(message[..length], aborted);
+                            await HandleMessageAsync(message[..length]);
                             break;
                     }
                 }
@@ -191,6 +229,13 @@ internal static class WebSocketTransport
                 connection.End(EndReason.ClientClosed);
                 _stopSending.Cancel();
             }
+            catch (Exception exception)
+            {
+                // A bug of ours must end this connection cleanly (1011), not leave it unread and unanswered.
+                LogReceiveFailed(logger, exception);
+                connection.End(EndReason.Error);
+                await CloseQuietlyAsync(WebSocketCloseStatus.InternalServerError, "server error");
+            }
             finally
             {
                 ArrayPool<byte>.Shared.Return(buffer);
@@ -198,40 +243,50 @@ internal static class WebSocketTransport
         }
 
         /// <summary>Handles <c>{"type": "publish", "event": {"type", "data"}}</c>; anything else earns an error frame.</summary>
-        private async Task HandleMessageAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
+        private async Task HandleMessageAsync(ReadOnlyMemory<byte> message)
         {
             byte[]? error;
-            try
+            if (!PublishRequest.TryParseJson(new ReadOnlySequence<byte>(message), out var document, out var invalid))
             {
-                using var document = JsonDocument.Parse(message, PublishRequest.DocumentOptions);
-                error = await PublishAsync(document.RootElement, cancellationToken);
+                error = ControlMessages.Error("message", $"message {invalid}");
             }
-            catch (JsonException exception)
+            else
             {
-                error = ControlMessages.Error("message", $"is not valid JSON: {exception.Message}");
+                using (document)
+                {
+                    error = await PublishAsync(document.RootElement);
+                }
             }
 
             if (error is not null)
             {
-                await SendAsync(error, cancellationToken);
+                await SendAsync(error, aborted);
             }
         }
 
-        private async Task<byte[]?> PublishAsync(JsonElement message, CancellationToken cancellationToken)
+        private async Task<byte[]?> PublishAsync(JsonElement message)
         {
             if (message.ValueKind != JsonValueKind.Object || !message.TryGetProperty("type"u8, out var type) || type.ValueKind != JsonValueKind.String)
             {
-                return ControlMessages.Error("type", "is required: a message is {\"type\": \"publish\", \"event\": {\"type\", \"data\"}}");
+                return ControlMessages.Error("type", "type is required: a message is {\"type\": \"publish\", \"event\": {\"type\", \"data\"}}");
             }
 
             if (!type.ValueEquals("publish"u8))
             {
-                return ControlMessages.Error("type", "is not a known message type; the only one is \"publish\"");
+                return ControlMessages.Error("type", "type is not a known message type; the only one is \"publish\"");
+            }
+
+            foreach (var property in message.EnumerateObject())
+            {
+                if (property.Name is not ("type" or "event"))
+                {
+                    return ControlMessages.Error(property.Name, $"{property.Name} is not a known field; a publish message has only \"type\" and \"event\"");
+                }
             }
 
             if (!message.TryGetProperty("event"u8, out var body))
             {
-                return ControlMessages.Error("event", "is required: the event to publish, {\"type\", \"data\"}");
+                return ControlMessages.Error("event", "event is required: the event to publish, {\"type\", \"data\"}");
             }
 
             if (!PublishRequest.TryCreate(body, settings.MaxEventDataBytes, out var publish, out var refused, field: "event."))
@@ -239,16 +294,16 @@ internal static class WebSocketTransport
                 return ControlMessages.Error(refused.Field, refused.ToString());
             }
 
-            await log.AppendAsync(publish.Type, publish.Data, cancellationToken);
+            await log.AppendAsync(publish.Type, publish.Data, aborted);
             return null;
         }
 
-        private async Task SendAsync(byte[] message, CancellationToken cancellationToken)
+        private async Task SendAsync(byte[] message, CancellationToken lockWait)
         {
-            await _sendLock.WaitAsync(cancellationToken);
+            await _sendLock.WaitAsync(lockWait);
             try
             {
-                await socket.SendAsync(message, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+                await socket.SendAsync(message, WebSocketMessageType.Text, endOfMessage: true, aborted);
             }
             finally
             {

@@ -93,6 +93,8 @@ public sealed class PublishEndpointTests : IAsyncLifetime
         // Lone surrogates are grammatical JSON that cannot be decoded: still the client's fault, not a 500.
         { """{"type":"\uD800","data":{}}""", "type" },
         { """{"type":"a","data":{"s":"\uD800"}}""", "data" },
+        { """{"type":"a","data":{},"\uD800":1}""", "body" },
+        { """{"type":"a","data":{"\uD800":1}}""", "body" },
     };
 
     [Theory]

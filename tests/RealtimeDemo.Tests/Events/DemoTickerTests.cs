@@ -70,6 +70,8 @@ public sealed class DemoTickerTests
     [Theory]
     [InlineData(-1)]
     [InlineData(1001)]
+    [InlineData(1e-7)] // a period longer than the timer can hold
+    [InlineData(double.NaN)]
     public void RateOutsideItsBoundsIsRefused(double eventsPerSecond)
     {
         using var ticker = NewTicker(new InMemoryEventLog(100, _time), eventsPerSecond: 1);

@@ -38,6 +38,51 @@ public sealed class WebSocketTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task WelcomeNamesTheStreamsEpochEvenForAForeignCursor()
+    {
+        var cancellationToken = TestClients.Deadline();
+        var epoch = (await _app.CreateClient().HeadCursorAsync(cancellationToken)).Split('-')[0];
+
+        var (socket, welcome) = await ConnectAsync(_app, "?after=zzzzzz-3", cancellationToken);
+        using var _ = socket;
+
+        Assert.Equal(epoch, welcome.GetProperty("epoch").GetString());
+        var gap = await ReceiveNextAsync(socket, cancellationToken);
+        Assert.Equal("gap", gap.GetProperty("control").GetString());
+        Assert.Equal($"{epoch}-0", gap.GetProperty("cursor").GetString());
+    }
+
+    [Theory]
+    [InlineData("https://evil.example")]
+    [InlineData("null")]
+    public async Task UpgradeFromAForeignOriginIsRefused(string origin)
+    {
+        var cancellationToken = TestClients.Deadline();
+        var client = _app.Server.CreateWebSocketClient();
+        client.ConfigureRequest = request => request.Headers.Origin = origin;
+
+        var refused = await Assert.ThrowsAnyAsync<Exception>(() => client.ConnectAsync(new Uri(_app.Server.BaseAddress, "ws"), cancellationToken));
+
+        Assert.Contains("403", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("http://localhost")] // the test server's own origin
+    [InlineData("http://127.0.0.1:5000")] // a loopback origin: a developer's machine
+    [InlineData("https://allowed.example")] // listed in Realtime:AllowedOrigins
+    public async Task UpgradeFromAnAllowedOriginIsAccepted(string origin)
+    {
+        var cancellationToken = TestClients.Deadline();
+        await using var app = new RealtimeDemoApplication(new Dictionary<string, string?> { ["Realtime:AllowedOrigins:0"] = "https://allowed.example" });
+        var client = app.Server.CreateWebSocketClient();
+        client.ConfigureRequest = request => request.Headers.Origin = origin;
+
+        using var socket = await client.ConnectAsync(new Uri(app.Server.BaseAddress, "ws"), cancellationToken);
+
+        Assert.Equal("welcome", (await socket.ReceiveJsonAsync(cancellationToken))?.GetProperty("control").GetString());
+    }
+
+    [Fact]
     public async Task ResumesFromMidStreamCursorWithoutDuplicates()
     {
         var cancellationToken = TestClients.Deadline();
@@ -185,6 +230,9 @@ public sealed class WebSocketTests : IAsyncLifetime
     [InlineData("""{"type":"publish","event":{"type":"not a type!","data":{}}}""", "event.type")]
     [InlineData("""{"type":"publish","event":{"type":"chat","data":"hi"}}""", "event.data")]
     [InlineData("""{"type":"publish","event":{"type":"chat","data":[1]}}""", "event.data")]
+    [InlineData("""{"type":"publish","event":{"type":"chat","data":{"s":"\uD800"}}}""", "event.data")]
+    [InlineData("""{"type":"publish","event":{"type":"chat","data":{}},"extra":1}""", "extra")]
+    [InlineData("""{"type":"publish","event":{"type":"chat","data":{"\uD800":1}}}""", "message")]
     public async Task PublishBreakingTheRulesEarnsErrorNamingTheEventField(string message, string field)
     {
         var cancellationToken = TestClients.Deadline();
