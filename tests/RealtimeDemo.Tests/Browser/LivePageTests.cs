@@ -12,8 +12,9 @@ public sealed partial class LivePageTests(BrowserFixture browser) : IClassFixtur
 {
     private static readonly string[] Transports = ["short-poll", "long-poll", "sse", "websocket"];
 
-    private readonly KestrelApplication _app = new();
+    private KestrelApplication _app = new();
     private readonly List<string> _pageErrors = [];
+    private readonly List<string> _consoleErrors = [];
     private IBrowserContext? _context;
 
     public ValueTask InitializeAsync() => ValueTask.CompletedTask;
@@ -44,7 +45,7 @@ public sealed partial class LivePageTests(BrowserFixture browser) : IClassFixtur
             await ExpectCounterAsync(page, transport, "duplicates", "0");
         }
 
-        Assert.Empty(_pageErrors);
+        AssertNoErrors();
         await SaveScreenshotsAsync(page, "all-panels");
     }
 
@@ -74,7 +75,7 @@ public sealed partial class LivePageTests(BrowserFixture browser) : IClassFixtur
             await ExpectCounterAsync(page, transport, "duplicates", "0");
         }
 
-        Assert.Empty(_pageErrors);
+        AssertNoErrors();
     }
 
     [Theory]
@@ -94,7 +95,7 @@ public sealed partial class LivePageTests(BrowserFixture browser) : IClassFixtur
             await Assertions.Expect(Panel(page, transport).Locator("li[data-type=chat] .text")).ToHaveTextAsync(text);
         }
 
-        Assert.Empty(_pageErrors);
+        AssertNoErrors();
     }
 
     [Fact]
@@ -114,6 +115,30 @@ public sealed partial class LivePageTests(BrowserFixture browser) : IClassFixtur
         }
 
         Assert.Null(await page.EvaluateAsync<bool?>("() => window.__injected ?? null"));
+        AssertNoErrors();
+    }
+
+    [Fact]
+    public async Task PanelsShowTheGapSignalWhenTheHostRestartsAndCarryOn()
+    {
+        var page = await OpenPageAsync();
+        var address = _app.BaseAddress;
+
+        // The same address, a new process's worth of state: the in-memory log starts a new epoch.
+        await _app.DisposeAsync();
+        _app = new KestrelApplication(port: address.Port);
+        using var client = _app.CreateSocketClient();
+        var afterRestart = await client.PublishManyAsync(2, TestClients.Deadline());
+
+        foreach (var transport in Transports)
+        {
+            var panel = Panel(page, transport);
+            await ExpectEventsAsync(page, transport, afterRestart);
+            await Assertions.Expect(panel.Locator("li.signal", new() { HasText = "gap signal" }).First).ToBeVisibleAsync();
+            await ExpectCounterAsync(page, transport, "duplicates", "0");
+        }
+
+        // The browser logs the refused connections of the outage; the page itself must not throw.
         Assert.Empty(_pageErrors);
     }
 
@@ -127,7 +152,7 @@ public sealed partial class LivePageTests(BrowserFixture browser) : IClassFixtur
         {
             if (message.Type == "error")
             {
-                _pageErrors.Add($"{message.Text} ({message.Location})");
+                _consoleErrors.Add($"{message.Text} ({message.Location})");
             }
         };
 
@@ -143,6 +168,13 @@ public sealed partial class LivePageTests(BrowserFixture browser) : IClassFixtur
         }
 
         return page;
+    }
+
+    // No uncaught exception in the page, and nothing it logged as an error.
+    private void AssertNoErrors()
+    {
+        Assert.Empty(_pageErrors);
+        Assert.Empty(_consoleErrors);
     }
 
     private static ILocator Panel(IPage page, string transport) => page.Locator($"[data-transport=\"{transport}\"]");

@@ -9,10 +9,12 @@ namespace RealtimeDemo.Tests.Infrastructure;
 /// <summary>The host on real Kestrel at an ephemeral 127.0.0.1 port, for tests that need real sockets.</summary>
 public sealed class KestrelApplication : RealtimeDemoApplication
 {
-    public KestrelApplication(IReadOnlyDictionary<string, string?>? settings = null)
+    /// <param name="settings">Settings to override, as for <see cref="RealtimeDemoApplication"/>.</param>
+    /// <param name="port">A fixed port (to start a "restarted" host where the last one was); 0 for any free port.</param>
+    public KestrelApplication(IReadOnlyDictionary<string, string?>? settings = null, int port = 0)
         : base(settings)
     {
-        UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
+        UseKestrel(options => options.Listen(IPAddress.Loopback, port));
         StartServer();
         var address = Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
         BaseAddress = new Uri(address);
