@@ -7,7 +7,9 @@ base="${1:?usage: smoke.sh BASE_URL}"
 fail() { echo "smoke: $*" >&2; exit 1; }
 check() { echo "smoke: ok  $*"; }
 
-curl -fsS "$base/" | grep -q "RealtimeDemo" || fail "the page is not served at /"
+# Responses are read whole before grep: with pipefail, `curl | grep -q` fails whenever grep stops reading early.
+page=$(curl -fsS "$base/") || fail "GET / failed"
+grep -q "RealtimeDemo" <<< "$page" || fail "the page is not served at /"
 check "GET / serves the page"
 [ "$(curl -fsS "$base/healthz")" = "Healthy" ] || fail "/healthz is not Healthy"
 check "GET /healthz"
@@ -17,19 +19,22 @@ id=$(echo "$published" | sed -E 's/.*"id":"([^"]+)".*/\1/')
 [ -n "$id" ] || fail "POST /api/events returned no id: $published"
 check "POST /api/events -> $id"
 
-curl -fsS "$base/api/poll" | grep -q '"cursor"' || fail "/api/poll has no cursor"
+poll=$(curl -fsS "$base/api/poll") || fail "GET /api/poll failed"
+grep -q '"cursor"' <<< "$poll" || fail "/api/poll has no cursor"
 check "GET /api/poll"
-curl -fsS "$base/api/longpoll?timeout=1" | grep -q '"events"' || fail "/api/longpoll did not answer"
+longpoll=$(curl -fsS "$base/api/longpoll?timeout=1") || fail "GET /api/longpoll failed"
+grep -q '"events"' <<< "$longpoll" || fail "/api/longpoll did not answer"
 check "GET /api/longpoll"
 
 epoch="${id%-*}"
 sse=$(curl -sS -N --max-time 2 "$base/api/sse?after=$epoch-0" 2>/dev/null || true)
-echo "$sse" | grep -q '^retry: ' || fail "/api/sse sent no retry hint"
-echo "$sse" | grep -q "^id: $id" || fail "/api/sse did not replay $id"
+grep -q '^retry: ' <<< "$sse" || fail "/api/sse sent no retry hint"
+grep -q "^id: $id" <<< "$sse" || fail "/api/sse did not replay $id"
 check "GET /api/sse"
 
 upgrade=$(curl -sS -i -N --http1.1 --max-time 2 \
   -H 'Connection: Upgrade' -H 'Upgrade: websocket' -H 'Sec-WebSocket-Version: 13' \
   -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' "$base/ws" 2>/dev/null | tr -d '\0' || true)
-echo "$upgrade" | head -1 | grep -q ' 101' || fail "/ws did not upgrade: $(echo "$upgrade" | head -1)"
+status=$(head -1 <<< "$upgrade")
+grep -q ' 101' <<< "$status" || fail "/ws did not upgrade: $status"
 check "GET /ws upgrades (101)"

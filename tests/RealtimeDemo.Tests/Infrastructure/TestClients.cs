@@ -17,6 +17,9 @@ public static class TestClients
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
+    /// <summary>A well-formed cursor from another epoch: 'z' never appears in the hex epochs a host draws.</summary>
+    public const string ForeignCursor = "zzzzzzzzzzzz-3";
+
     /// <summary>A token that fails a hung test after <paramref name="seconds"/> instead of hanging the run.</summary>
     public static CancellationToken Deadline(int seconds = 15)
     {

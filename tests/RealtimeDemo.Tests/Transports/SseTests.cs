@@ -9,9 +9,6 @@ namespace RealtimeDemo.Tests.Transports;
 /// <summary><c>GET /api/sse</c>: one long <c>text/event-stream</c> response, resumable by <c>Last-Event-ID</c>.</summary>
 public sealed class SseTests : IAsyncLifetime
 {
-    // 'z' never appears in the hex epochs this host draws, so the cursor is always foreign.
-    private const string ForeignCursor = "zzzzzzzzzzzz-3";
-
     private readonly RealtimeDemoApplication _app = new();
 
     public ValueTask InitializeAsync() => ValueTask.CompletedTask;
@@ -137,7 +134,7 @@ public sealed class SseTests : IAsyncLifetime
         var client = _app.CreateClient();
         var published = await client.PublishManyAsync(3, cancellationToken);
 
-        var (response, items) = await client.OpenSseAsync($"/api/sse?after={ForeignCursor}", cancellationToken);
+        var (response, items) = await client.OpenSseAsync($"/api/sse?after={TestClients.ForeignCursor}", cancellationToken);
         using var _ = response;
         var read = await items.ReadSseAsync(3);
 
@@ -152,7 +149,7 @@ public sealed class SseTests : IAsyncLifetime
         var client = _app.CreateClient();
         var published = await client.PublishManyAsync(3, cancellationToken);
 
-        var (response, items) = await client.OpenSseAsync("/api/sse", cancellationToken, lastEventId: ForeignCursor);
+        var (response, items) = await client.OpenSseAsync("/api/sse", cancellationToken, lastEventId: TestClients.ForeignCursor);
         using var _ = response;
         var read = await items.ReadSseAsync(3);
 

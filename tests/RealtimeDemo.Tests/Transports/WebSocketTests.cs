@@ -12,9 +12,6 @@ namespace RealtimeDemo.Tests.Transports;
 /// <summary><c>/ws</c>: events and control messages as text frames; the client may publish on the same socket.</summary>
 public sealed class WebSocketTests : IAsyncLifetime
 {
-    // 'z' never appears in the hex epochs this host draws, so the cursor is always foreign.
-    private const string ForeignCursor = "zzzzzzzzzzzz-3";
-
     private readonly RealtimeDemoApplication _app = new();
 
     public ValueTask InitializeAsync() => ValueTask.CompletedTask;
@@ -125,7 +122,7 @@ public sealed class WebSocketTests : IAsyncLifetime
         var client = _app.CreateClient();
         var published = await client.PublishManyAsync(3, cancellationToken);
 
-        var (socket, _) = await ConnectAsync(_app, $"?after={ForeignCursor}", cancellationToken);
+        var (socket, _) = await ConnectAsync(_app, $"?after={TestClients.ForeignCursor}", cancellationToken);
         using var __ = socket;
         var read = await ReceiveMessagesAsync(socket, 4, cancellationToken);
 
