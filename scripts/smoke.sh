@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Checks a running host over real HTTP: the page, health, and each of the four transports answers as documented.
+# Checks a running host over real HTTP: the page, health, a publish, and each of the four transports
+# delivering that event as documented.
 # Usage: scripts/smoke.sh http://127.0.0.1:5000
 set -euo pipefail
 base="${1:?usage: smoke.sh BASE_URL}"
@@ -19,22 +20,28 @@ id=$(echo "$published" | sed -E 's/.*"id":"([^"]+)".*/\1/')
 [ -n "$id" ] || fail "POST /api/events returned no id: $published"
 check "POST /api/events -> $id"
 
-poll=$(curl -fsS "$base/api/poll") || fail "GET /api/poll failed"
-grep -q '"cursor"' <<< "$poll" || fail "/api/poll has no cursor"
-check "GET /api/poll"
-longpoll=$(curl -fsS "$base/api/longpoll?timeout=1") || fail "GET /api/longpoll failed"
-grep -q '"events"' <<< "$longpoll" || fail "/api/longpoll did not answer"
-check "GET /api/longpoll"
-
+# Every transport, asked for what follows the event just before ours, must deliver ours.
 epoch="${id%-*}"
-sse=$(curl -sS -N --max-time 2 "$base/api/sse?after=$epoch-0" 2>/dev/null || true)
-grep -q '^retry: ' <<< "$sse" || fail "/api/sse sent no retry hint"
-grep -q "^id: $id" <<< "$sse" || fail "/api/sse did not replay $id"
-check "GET /api/sse"
+before="$epoch-$(( ${id##*-} - 1 ))"
 
+poll=$(curl -fsS "$base/api/poll?after=$before") || fail "GET /api/poll failed"
+grep -q "\"id\":\"$id\"" <<< "$poll" || fail "/api/poll did not deliver $id: $poll"
+check "GET /api/poll delivers it"
+longpoll=$(curl -fsS "$base/api/longpoll?after=$before&timeout=1") || fail "GET /api/longpoll failed"
+grep -q "\"id\":\"$id\"" <<< "$longpoll" || fail "/api/longpoll did not deliver $id: $longpoll"
+check "GET /api/longpoll delivers it"
+
+sse=$(curl -sS -N --max-time 2 "$base/api/sse?after=$before" 2>/dev/null || true)
+grep -q '^retry: ' <<< "$sse" || fail "/api/sse sent no retry hint"
+grep -q "^id: $id" <<< "$sse" || fail "/api/sse did not deliver $id"
+check "GET /api/sse delivers it"
+
+# Server frames are not masked, so the event's JSON is readable in the raw bytes that follow the 101.
 upgrade=$(curl -sS -i -N --http1.1 --max-time 2 \
   -H 'Connection: Upgrade' -H 'Upgrade: websocket' -H 'Sec-WebSocket-Version: 13' \
-  -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' "$base/ws" 2>/dev/null | tr -d '\0' || true)
+  -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' "$base/ws?after=$before" 2>/dev/null | tr -d '\0' || true)
 status=$(head -1 <<< "$upgrade")
 grep -q ' 101' <<< "$status" || fail "/ws did not upgrade: $status"
-check "GET /ws upgrades (101)"
+grep -aq '"control":"welcome"' <<< "$upgrade" || fail "/ws sent no welcome"
+grep -aq "\"id\":\"$id\"" <<< "$upgrade" || fail "/ws did not deliver $id"
+check "GET /ws upgrades (101), welcomes and delivers it"

@@ -5,14 +5,17 @@ cd "$(dirname "$0")/.."
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
-# The browser tests drive Debian's Chromium (Playwright never downloads a browser here). Under CI it must be
-# installed; elsewhere the tests skip, saying why, when it cannot be.
-chromium="${CHROMIUM_PATH:-/usr/bin/chromium}"
-if [ ! -x "$chromium" ]; then
+# Tests that need real components start them themselves: Debian's Chromium for the browser tests (Playwright
+# never downloads a browser here) and nginx for the reverse-proxy tests. Under CI they must be installed;
+# elsewhere the tests skip, saying why, when they cannot be.
+packages=()
+[ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || packages+=(chromium)
+[ -x "${NGINX_PATH:-/usr/sbin/nginx}" ] || packages+=(nginx)
+if [ ${#packages[@]} -gt 0 ]; then
   if [ "${CI:-}" = "true" ]; then
-    scripts/ensure-packages.sh chromium
+    scripts/ensure-packages.sh "${packages[@]}"
   else
-    scripts/ensure-packages.sh chromium || echo "test.sh: could not install chromium; the browser tests will be skipped." >&2
+    scripts/ensure-packages.sh "${packages[@]}" || echo "test.sh: could not install ${packages[*]}; the tests that need them will be skipped." >&2
   fi
 fi
 

@@ -2,6 +2,7 @@ using OpenTelemetry.Metrics;
 using RealtimeDemo.Api;
 using RealtimeDemo.Diagnostics;
 using RealtimeDemo.Events;
+using RealtimeDemo.Hosting;
 using RealtimeDemo.Transports;
 using Serilog;
 
@@ -22,6 +23,9 @@ builder.Services.AddSerilog((services, logger) => logger
 // The event log, its validated "Realtime" options and the demo ticker.
 builder.Services.AddEventLog();
 
+// Behind a reverse proxy: the client's address and scheme from X-Forwarded-* of trusted proxies only.
+builder.Services.AddReverseProxySupport(builder.Configuration);
+
 // Errors as problem details, liveness, per-transport counters.
 builder.Services.AddProblemDetails();
 builder.Services.AddHealthChecks();
@@ -34,7 +38,16 @@ builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
 
 var app = builder.Build();
 
-app.UseSerilogRequestLogging();
+app.UseForwardedHeaders();
+app.UseSerilogRequestLogging(options =>
+{
+    options.MessageTemplate = "HTTP {RequestMethod} {RequestPath} from {ClientAddress} ({Scheme}) responded {StatusCode} in {Elapsed:0.0} ms";
+    options.EnrichDiagnosticContext = (diagnostics, http) =>
+    {
+        diagnostics.Set("ClientAddress", http.Connection.RemoteIpAddress?.ToString());
+        diagnostics.Set("Scheme", http.Request.Scheme);
+    };
+});
 app.UseExceptionHandler(new ExceptionHandlerOptions
 {
     // A request the framework could not read (bad JSON body, body over Kestrel's limit) is the client's error, not ours.

@@ -11,9 +11,7 @@ public sealed class BrowserFixture : IAsyncLifetime
 {
     private IPlaywright? _playwright;
 
-    public static string ExecutablePath => Environment.GetEnvironmentVariable("CHROMIUM_PATH") is { Length: > 0 } path ? path : "/usr/bin/chromium";
-
-    public static bool IsCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
+    public static string ExecutablePath => ExternalComponent.Locate("CHROMIUM_PATH", "/usr/bin/chromium");
 
     /// <summary>The browser, or null when there is none on this machine (see <see cref="RequireBrowser"/>).</summary>
     public IBrowser? Browser { get; private set; }
@@ -39,19 +37,8 @@ public sealed class BrowserFixture : IAsyncLifetime
     /// <summary>The browser; skips the test when there is none, or fails it under CI.</summary>
     public IBrowser RequireBrowser()
     {
-        if (Browser is not null)
-        {
-            return Browser;
-        }
-
-        var reason = $"Chromium is not installed at {ExecutablePath} (install Debian's 'chromium' package, or set CHROMIUM_PATH).";
-        if (IsCi)
-        {
-            Assert.Fail($"CI=true requires the browser tests to run: {reason}");
-        }
-
-        Assert.Skip(reason);
-        return null!;
+        ExternalComponent.Require(ExecutablePath, "Chromium", "CHROMIUM_PATH");
+        return Browser ?? throw new InvalidOperationException("Chromium is installed but was not launched.");
     }
 
     public async ValueTask DisposeAsync()

@@ -11,8 +11,9 @@ public sealed class KestrelApplication : RealtimeDemoApplication
 {
     /// <param name="settings">Settings to override, as for <see cref="RealtimeDemoApplication"/>.</param>
     /// <param name="port">A fixed port (to start a "restarted" host where the last one was); 0 for any free port.</param>
-    public KestrelApplication(IReadOnlyDictionary<string, string?>? settings = null, int port = 0)
-        : base(settings)
+    /// <param name="services">Services to add or replace, as for <see cref="RealtimeDemoApplication"/>.</param>
+    public KestrelApplication(IReadOnlyDictionary<string, string?>? settings = null, int port = 0, Action<IServiceCollection>? services = null)
+        : base(settings, services)
     {
         UseKestrel(options => options.Listen(IPAddress.Loopback, port));
         StartServer();

@@ -1,13 +1,16 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace RealtimeDemo.Tests.Infrastructure;
 
 /// <summary>
 /// The host under test, in memory: ticker off (tests publish what they assert on), intervals short enough
-/// to observe within a test. Pass settings to override any <c>Realtime:</c> value.
+/// to observe within a test. Pass settings to override any <c>Realtime:</c> value, and services to add or replace.
 /// </summary>
-public class RealtimeDemoApplication(IReadOnlyDictionary<string, string?>? settings = null) : WebApplicationFactory<Program>
+public class RealtimeDemoApplication(IReadOnlyDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
+    : WebApplicationFactory<Program>
 {
     public static readonly IReadOnlyDictionary<string, string?> TestDefaults = new Dictionary<string, string?>
     {
@@ -25,6 +28,11 @@ public class RealtimeDemoApplication(IReadOnlyDictionary<string, string?>? setti
         foreach (var (key, value) in TestDefaults.Concat(settings ?? new Dictionary<string, string?>()))
         {
             builder.UseSetting(key, value);
+        }
+
+        if (services is not null)
+        {
+            builder.ConfigureTestServices(services);
         }
     }
 }

@@ -1,0 +1,210 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.ServerSentEvents;
+using System.Net.WebSockets;
+using Microsoft.Extensions.DependencyInjection;
+using RealtimeDemo.Tests.Infrastructure;
+using Serilog.Core;
+using Serilog.Events;
+
+namespace RealtimeDemo.Tests.Hosting;
+
+/// <summary>
+/// The production path: real nginx on loopback in front of the host, running the project's own location blocks
+/// (deploy/nginx/realtimedemo.conf) with proxy_read_timeout cut to 5 s, against a deliberately naive configuration
+/// that the same checks must catch.
+/// </summary>
+public sealed class ReverseProxyTests : IAsyncLifetime
+{
+    private static readonly TimeSpan ProxyReadTimeout = TimeSpan.FromSeconds(5);
+    private static readonly string ProjectConfig = Path.Combine(AppContext.BaseDirectory, "nginx", "realtimedemo.conf");
+    private static readonly string NaiveConfig = Path.Combine(AppContext.BaseDirectory, "nginx", "naive.conf");
+
+    // Heartbeats and pings well inside the proxy's 5 s idle limit.
+    private readonly KestrelApplication _app = new(new Dictionary<string, string?>
+    {
+        ["Realtime:SseHeartbeatInterval"] = "00:00:01",
+        ["Realtime:WebSocketKeepAliveInterval"] = "00:00:01",
+        ["Realtime:WebSocketKeepAliveTimeout"] = "00:00:05",
+    });
+
+    private NginxProxy? _proxy;
+
+    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_proxy is not null)
+        {
+            await _proxy.DisposeAsync();
+        }
+
+        await _app.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task SseEventArrivesThroughTheProxyWithinASecondOfPublish()
+    {
+        var proxy = await StartProxyAsync(ProjectConfig);
+
+        Assert.True(await SseEventArrivesWithinAsync(proxy, TimeSpan.FromSeconds(1)), proxy.ErrorLog);
+    }
+
+    [Fact]
+    public async Task NaiveProxyHoldsTheSseEventBack()
+    {
+        var proxy = await StartProxyAsync(NaiveConfig);
+
+        Assert.False(await SseEventArrivesWithinAsync(proxy, TimeSpan.FromSeconds(1)));
+    }
+
+    [Fact]
+    public async Task SseResumesFromLastEventIdThroughTheProxy()
+    {
+        var cancellationToken = TestClients.Deadline();
+        var proxy = await StartProxyAsync(ProjectConfig);
+        using var client = new HttpClient { BaseAddress = proxy.Address };
+        var published = await client.PublishManyAsync(5, cancellationToken);
+
+        var (response, sse) = await client.OpenSseAsync("/api/sse", cancellationToken, lastEventId: published[1].Id);
+        using var _ = response;
+
+        Assert.Equal(published[2..].Select(e => e.Id), (await sse.ReadSseAsync(3)).Select(item => item.EventId));
+    }
+
+    [Fact]
+    public async Task WebSocketUpgradesPublishesAndResumesThroughTheProxy()
+    {
+        var cancellationToken = TestClients.Deadline();
+        var proxy = await StartProxyAsync(ProjectConfig);
+
+        Uri cursor;
+        using (var socket = new ClientWebSocket())
+        {
+            await socket.ConnectAsync(proxy.WebSocketUri("/ws"), cancellationToken);
+            Assert.Equal("welcome", (await socket.ReceiveJsonAsync(cancellationToken))?.GetProperty("control").GetString());
+            await socket.SendJsonAsync(new { type = "publish", @event = new { type = "chat", data = new { text = "via nginx" } } }, cancellationToken);
+            var first = Assert.Single(await socket.ReceiveEventsAsync(1, cancellationToken));
+            cursor = proxy.WebSocketUri($"/ws?after={first.Id}");
+        }
+
+        // Published while no socket is open: the next one resumes from its cursor and gets exactly these.
+        using var client = new HttpClient { BaseAddress = proxy.Address };
+        var meanwhile = await client.PublishManyAsync(3, cancellationToken);
+        using var resumed = new ClientWebSocket();
+        await resumed.ConnectAsync(cursor, cancellationToken);
+
+        Assert.Equal(meanwhile.Select(e => e.Seq), (await resumed.ReceiveEventsAsync(3, cancellationToken)).Select(e => e.Seq));
+    }
+
+    [Fact]
+    public async Task NaiveProxyBreaksTheWebSocketUpgrade()
+    {
+        var proxy = await StartProxyAsync(NaiveConfig);
+        using var socket = new ClientWebSocket();
+
+        await Assert.ThrowsAsync<WebSocketException>(() => socket.ConnectAsync(proxy.WebSocketUri("/ws"), TestClients.Deadline()));
+    }
+
+    [Fact]
+    public async Task PollsWorkThroughTheProxy()
+    {
+        var cancellationToken = TestClients.Deadline();
+        var proxy = await StartProxyAsync(ProjectConfig);
+        using var client = new HttpClient { BaseAddress = proxy.Address };
+        var start = await client.HeadCursorAsync(cancellationToken);
+
+        var held = client.PollAsync($"/api/longpoll?after={start}&timeout=3", cancellationToken);
+        var published = await client.PublishAsync("chat", new { text = "poll me" }, cancellationToken);
+
+        Assert.Equal(published.Id, Assert.Single((await held).Events).Id);
+        Assert.Equal(published.Id, Assert.Single((await client.PollAsync($"/api/poll?after={start}", cancellationToken)).Events).Id);
+    }
+
+    [Fact]
+    public async Task HeartbeatsKeepIdleStreamsOpenPastTheProxyReadTimeout()
+    {
+        var cancellationToken = TestClients.Deadline(30);
+        var proxy = await StartProxyAsync(ProjectConfig);
+        using var client = new HttpClient { BaseAddress = proxy.Address };
+        var start = await client.HeadCursorAsync(cancellationToken);
+        var (sseResponse, sse) = await client.OpenSseAsync($"/api/sse?after={start}", cancellationToken);
+        using var _ = sseResponse;
+        using var socket = new ClientWebSocket();
+        await socket.ConnectAsync(proxy.WebSocketUri($"/ws?after={start}"), cancellationToken);
+        await socket.ReceiveJsonAsync(cancellationToken);
+
+        // A long poll held past proxy_read_timeout is cut by the proxy (hence LongPollMaxTimeout must stay below it);
+        // its 504 also marks the moment the SSE stream and the socket have been idle for longer than that timeout.
+        using var cut = await client.GetAsync($"/api/longpoll?after={start}&timeout=8", cancellationToken);
+        Assert.Equal(HttpStatusCode.GatewayTimeout, cut.StatusCode);
+
+        var published = await client.PublishAsync("chat", new { text = "still there?" }, cancellationToken);
+        Assert.Equal(published.Id, (await sse.ReadSseAsync(1)).Single(item => item.EventType == SseParser.EventTypeDefault).EventId);
+        Assert.Equal(published.Id, Assert.Single(await socket.ReceiveEventsAsync(1, cancellationToken)).Id);
+    }
+
+    [Fact]
+    public async Task ForwardedClientAddressAndSchemeAreHonouredFromALoopbackProxy()
+    {
+        var requests = new ConcurrentQueue<LogEvent>();
+        await using var app = new KestrelApplication(
+            new Dictionary<string, string?> { ["Serilog:MinimumLevel:Override:Serilog.AspNetCore.RequestLoggingMiddleware"] = "Information" },
+            services: services => services.AddSingleton<ILogEventSink>(new CollectingSink(requests)));
+        using var client = app.CreateSocketClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/healthz");
+        request.Headers.Add("X-Forwarded-For", "203.0.113.7");
+        request.Headers.Add("X-Forwarded-Proto", "https");
+
+        using var response = await client.SendAsync(request, TestClients.Deadline());
+
+        var logged = Assert.Single(requests, e => e.Properties.TryGetValue("RequestPath", out var path) && path.ToString() == "\"/healthz\"");
+        Assert.Equal("\"203.0.113.7\"", logged.Properties["ClientAddress"].ToString());
+        Assert.Equal("\"https\"", logged.Properties["Scheme"].ToString());
+    }
+
+    private async Task<NginxProxy> StartProxyAsync(string locations) =>
+        _proxy = await NginxProxy.StartAsync(_app.BaseAddress, locations, ProxyReadTimeout, TestClients.Deadline());
+
+    // Opens an SSE stream through the proxy, publishes one event straight to the host once the host holds the
+    // stream, and waits for the event. A buffering proxy may hold back even the response headers.
+    private async Task<bool> SseEventArrivesWithinAsync(NginxProxy proxy, TimeSpan within)
+    {
+        var cancellationToken = TestClients.Deadline();
+        using var direct = _app.CreateSocketClient();
+        using var viaProxy = new HttpClient { BaseAddress = proxy.Address };
+        var start = await direct.HeadCursorAsync(cancellationToken);
+        using var stream = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var firstEvent = FirstEventIdAsync(viaProxy, $"/api/sse?after={start}", stream.Token);
+        await direct.WaitForOpenConnectionsAsync("sse", 1, cancellationToken);
+
+        var published = await direct.PublishAsync("chat", new { text = "now" }, cancellationToken);
+        stream.CancelAfter(within);
+        try
+        {
+            return await firstEvent == published.Id;
+        }
+        catch (OperationCanceledException) when (stream.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    private static async Task<string> FirstEventIdAsync(HttpClient client, string path, CancellationToken cancellationToken)
+    {
+        var (response, sse) = await client.OpenSseAsync(path, cancellationToken);
+        using var _ = response;
+        return (await sse.ReadSseAsync(1)).Single(item => item.EventType == SseParser.EventTypeDefault).EventId!;
+    }
+
+    private sealed class CollectingSink(ConcurrentQueue<LogEvent> events) : ILogEventSink
+    {
+        public void Emit(LogEvent logEvent)
+        {
+            if (logEvent.MessageTemplate.Text.StartsWith("HTTP ", StringComparison.Ordinal))
+            {
+                events.Enqueue(logEvent);
+            }
+        }
+    }
+}

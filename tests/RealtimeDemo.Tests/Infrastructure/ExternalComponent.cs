@@ -1,0 +1,31 @@
+namespace RealtimeDemo.Tests.Infrastructure;
+
+/// <summary>
+/// Tests that need a real component (Chromium, nginx) skip with the reason where it is absent, except under
+/// <c>CI=true</c>: there a missing component is a failure, so CI can never pass by skipping them.
+/// </summary>
+public static class ExternalComponent
+{
+    public static bool IsCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>The executable at <paramref name="overrideVariable"/>'s path if set, else <paramref name="defaultPath"/>.</summary>
+    public static string Locate(string overrideVariable, string defaultPath) =>
+        Environment.GetEnvironmentVariable(overrideVariable) is { Length: > 0 } path ? path : defaultPath;
+
+    /// <summary>Skips (or, under CI, fails) the test when <paramref name="path"/> does not exist.</summary>
+    public static void Require(string path, string what, string overrideVariable)
+    {
+        if (File.Exists(path))
+        {
+            return;
+        }
+
+        var reason = $"{what} is not installed at {path} (install Debian's package, run scripts/test.sh, or set {overrideVariable}).";
+        if (IsCi)
+        {
+            Assert.Fail($"CI=true requires this test to run: {reason}");
+        }
+
+        Assert.Skip(reason);
+    }
+}
