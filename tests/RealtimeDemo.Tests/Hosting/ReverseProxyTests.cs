@@ -163,6 +163,25 @@ public sealed class ReverseProxyTests : IAsyncLifetime
         Assert.Equal("\"https\"", logged.Properties["Scheme"].ToString());
     }
 
+    [Fact]
+    public async Task DeployedNginxConfigurationIsValid()
+    {
+        // deploy/nginx.conf as docker-compose.yml mounts it, with the compose-only names pointed at this machine.
+        var deployed = await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "nginx", "deployed-nginx.conf"), TestClients.Deadline());
+        const string Upstream = "server app:8080;";
+        const string Include = "include /etc/nginx/realtimedemo.conf;";
+        Assert.Contains(Upstream, deployed, StringComparison.Ordinal);
+        Assert.Contains(Include, deployed, StringComparison.Ordinal);
+        var local = deployed
+            .Replace(Upstream, "server 127.0.0.1:8080;", StringComparison.Ordinal)
+            .Replace(Include, $"include {ProjectConfig};", StringComparison.Ordinal);
+
+        var (exitCode, output) = await NginxProxy.CheckConfigurationAsync(local, TestClients.Deadline());
+
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("test is successful", output, StringComparison.Ordinal);
+    }
+
     private async Task<NginxProxy> StartProxyAsync(string locations) =>
         _proxy = await NginxProxy.StartAsync(_app.BaseAddress, locations, ProxyReadTimeout, TestClients.Deadline());
 

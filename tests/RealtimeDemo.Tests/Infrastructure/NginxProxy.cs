@@ -77,6 +77,32 @@ public sealed class NginxProxy : IAsyncDisposable
         return proxy;
     }
 
+    /// <summary>Runs <c>nginx -t</c> on a complete configuration: its exit code and what it printed.</summary>
+    public static async Task<(int ExitCode, string Output)> CheckConfigurationAsync(string configuration, CancellationToken cancellationToken)
+    {
+        ExternalComponent.Require(ExecutablePath, "nginx", "NGINX_PATH");
+        var directory = Directory.CreateTempSubdirectory("realtimedemo-nginx-check-").FullName;
+        try
+        {
+            var file = Path.Combine(directory, "nginx.conf");
+            await File.WriteAllTextAsync(file, configuration, cancellationToken);
+            using var process = Process.Start(new ProcessStartInfo(ExecutablePath)
+            {
+                ArgumentList = { "-t", "-p", directory, "-c", file, "-e", Path.Combine(directory, "error.log"), "-g", $"pid {directory}/nginx.pid;" },
+                RedirectStandardError = true,
+                RedirectStandardOutput = true,
+                UseShellExecute = false,
+            })!;
+            var output = await process.StandardError.ReadToEndAsync(cancellationToken) + await process.StandardOutput.ReadToEndAsync(cancellationToken);
+            await process.WaitForExitAsync(cancellationToken);
+            return (process.ExitCode, output);
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)

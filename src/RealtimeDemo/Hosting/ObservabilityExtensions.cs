@@ -1,0 +1,38 @@
+using OpenTelemetry.Metrics;
+using RealtimeDemo.Diagnostics;
+using Serilog;
+
+namespace RealtimeDemo.Hosting;
+
+public static class ObservabilityExtensions
+{
+    /// <summary>
+    /// Serilog configured from the <c>Serilog</c> section (and sinks registered as services), with no static bootstrap
+    /// logger, so several hosts can be built in one process (the tests do); the per-transport counters; and
+    /// OpenTelemetry metrics — ours with Kestrel's and ASP.NET Core's own — for the Prometheus endpoint.
+    /// </summary>
+    public static IServiceCollection AddObservability(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSerilog((provider, logger) => logger
+            .ReadFrom.Configuration(configuration)
+            .ReadFrom.Services(provider)
+            .Enrich.FromLogContext());
+        services.AddSingleton<TransportStats>();
+        services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter(TransportStats.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
+            .AddPrometheusExporter());
+        return services;
+    }
+
+    /// <summary>One log line per request, naming the client as the forwarded headers tell it.</summary>
+    public static IApplicationBuilder UseRequestLogging(this IApplicationBuilder app) =>
+        app.UseSerilogRequestLogging(options =>
+        {
+            options.MessageTemplate = "HTTP {RequestMethod} {RequestPath} from {ClientAddress} ({Scheme}) responded {StatusCode} in {Elapsed:0.0} ms";
+            options.EnrichDiagnosticContext = (diagnostics, http) =>
+            {
+                diagnostics.Set("ClientAddress", http.Connection.RemoteIpAddress?.ToString());
+                diagnostics.Set("Scheme", http.Request.Scheme);
+            };
+        });
+}
