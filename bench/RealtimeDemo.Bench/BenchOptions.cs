@@ -1,0 +1,80 @@
+using System.Globalization;
+
+namespace RealtimeDemo.Bench;
+
+/// <summary>The command line: <c>--clients 1000 --rate 100 --seconds 30 --out bench-results</c> and friends.</summary>
+public sealed record BenchOptions
+{
+    public static readonly string[] AllTransports = ["short-poll", "long-poll", "sse", "websocket"];
+
+    /// <summary>A running RealtimeDemo host; null: the bench starts one itself.</summary>
+    public Uri? Url { get; init; }
+
+    public IReadOnlyList<string> Transports { get; init; } = AllTransports;
+
+    public int Clients { get; init; } = 100;
+
+    /// <summary>Events per second, published server-side.</summary>
+    public double Rate { get; init; } = 10;
+
+    public int Seconds { get; init; } = 10;
+
+    public double PollIntervalSeconds { get; init; } = 1;
+
+    /// <summary>Idle mode: this many idle connections per long-lived transport; 0 runs the load instead.</summary>
+    public int Idle { get; init; }
+
+    public bool Baselines { get; init; } = true;
+
+    public string Out { get; init; } = "bench-results";
+
+    public const string Usage = """
+        RealtimeDemo.Bench: the four transports (and baselines) under one workload, side by side.
+
+          --url URL             a running RealtimeDemo host (default: start one, in Release, on loopback)
+          --transports LIST     short-poll,long-poll,sse,websocket (default: all)
+          --clients N           subscribers per transport (default 100)
+          --rate N              events per second, published server-side (default 10)
+          --seconds N           measured seconds per transport (default 10)
+          --poll-interval S     the short-poll interval in seconds (default 1)
+          --idle N              idle mode: N idle connections per long-lived transport
+          --no-baselines        skip the raw-Kestrel and SignalR baselines
+          --out DIR             where results.json and report.html go (default bench-results)
+        """;
+
+    public static BenchOptions Parse(string[] args)
+    {
+        var options = new BenchOptions();
+        for (var i = 0; i < args.Length; i++)
+        {
+            var name = args[i];
+            string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{name} needs a value.");
+            options = name switch
+            {
+                "--url" => options with { Url = new Uri(Value()) },
+                "--transports" => options with { Transports = ParseTransports(Value()) },
+                "--clients" => options with { Clients = Positive(name, int.Parse(Value(), CultureInfo.InvariantCulture)) },
+                "--rate" => options with { Rate = Positive(name, double.Parse(Value(), CultureInfo.InvariantCulture)) },
+                "--seconds" => options with { Seconds = Positive(name, int.Parse(Value(), CultureInfo.InvariantCulture)) },
+                "--poll-interval" => options with { PollIntervalSeconds = Positive(name, double.Parse(Value(), CultureInfo.InvariantCulture)) },
+                "--idle" => options with { Idle = Positive(name, int.Parse(Value(), CultureInfo.InvariantCulture)) },
+                "--no-baselines" => options with { Baselines = false },
+                "--out" => options with { Out = Value() },
+                _ => throw new ArgumentException($"Unknown option {name}."),
+            };
+        }
+
+        return options;
+    }
+
+    private static IReadOnlyList<string> ParseTransports(string text)
+    {
+        var names = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var unknown = names.Except(AllTransports).ToList();
+        return unknown.Count == 0 ? names : throw new ArgumentException($"Unknown transport(s): {string.Join(", ", unknown)}.");
+    }
+
+    private static T Positive<T>(string name, T value)
+        where T : System.Numerics.INumber<T> =>
+        value > T.Zero ? value : throw new ArgumentException($"{name} must be positive.");
+}

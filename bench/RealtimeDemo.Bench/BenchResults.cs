@@ -1,0 +1,56 @@
+using System.Text.Json.Serialization;
+
+namespace RealtimeDemo.Bench;
+
+/// <summary>Everything one bench run produced: <c>results.json</c>, the console table and <c>report.html</c> are all made from it.</summary>
+public sealed record BenchReport(
+    DateTimeOffset StartedAt,
+    string Machine,
+    BenchSettings Settings,
+    IReadOnlyList<TransportRun> Runs,
+    IReadOnlyList<IdleRun> IdleRuns);
+
+/// <summary>The workload every transport faced.</summary>
+public sealed record BenchSettings(int Clients, double Rate, int Seconds, double PollIntervalSeconds, int Idle);
+
+/// <summary>
+/// One transport (ours or a baseline) under the load. <see cref="Transport"/> is one of short-poll, long-poll, sse,
+/// websocket, raw-websocket, raw-sse, signalr-websockets, signalr-sse, signalr-longpolling.
+/// </summary>
+public sealed record TransportRun(
+    string Transport,
+    bool Baseline,
+    int Clients,
+    double Rate,
+    double Seconds,
+    long Delivered,
+    double DeliveriesPerSecond,
+    LatencySummary LatencyMs,
+    long Lost,
+    long Duplicated,
+    long Requests,
+    long EmptyResponses,
+    double BytesPerEvent,
+    double? ServerCpuSecondsPer1000,
+    double? DeliveriesPerServerCpuSecond,
+    long? ServerPeakRssBytes,
+    IReadOnlyList<LatencyBucket> LatencyHistogram);
+
+public sealed record LatencySummary(double P50, double P95, double P99, double Max);
+
+/// <summary>How many deliveries took at most <see cref="UpToMs"/> (and more than the previous bucket's bound).</summary>
+public sealed record LatencyBucket(double UpToMs, long Count);
+
+/// <summary>Idle mode: many connections held open with no events, per long-lived transport.</summary>
+public sealed record IdleRun(
+    string Transport,
+    bool Baseline,
+    int Connections,
+    long ServerRssBeforeBytes,
+    long ServerRssAfterBytes,
+    double MemoryPerConnectionBytes,
+    double HeartbeatBytesPerConnectionPerMinute);
+
+[JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web, WriteIndented = true)]
+[JsonSerializable(typeof(BenchReport))]
+internal sealed partial class BenchJson : JsonSerializerContext;
