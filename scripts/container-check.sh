@@ -9,19 +9,28 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 port="${PORT:-18080}"
 work=$(mktemp -d)
-trap 'kill "$host" 2>/dev/null || true; rm -rf "$work"' EXIT
+host=
+trap 'if [ -n "$host" ]; then kill "$host" 2>/dev/null || true; fi; rm -rf "$work"' EXIT
 
 scripts/publish.sh "$work/app" > "$work/publish.log" || { cat "$work/publish.log"; exit 1; }
 mkdir "$work/tmp"
 chmod -R a+rX,go-w "$work"
+
+if curl -fsS "http://127.0.0.1:$port/healthz" > /dev/null 2>&1; then
+  echo "container-check: port $port is already served by something else; set PORT"; exit 1
+fi
+
+# The image runs as an unprivileged user: as root, drop to nobody (uid 65534); otherwise we already are one.
+unprivileged=()
+[ "$(id -u)" -ne 0 ] || unprivileged=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+dotnet=$(command -v dotnet)
 
 cd "$work/app"
 env -i PATH="$PATH" HOME=/nonexistent TMPDIR="$work/tmp" \
   ASPNETCORE_HTTP_PORTS="$port" \
   Realtime__TickerEventsPerSecond=5 \
   DOTNET_NOLOGO=1 \
-  setpriv --reuid=65534 --regid=65534 --clear-groups \
-  dotnet RealtimeDemo.dll > "$work/host.log" 2>&1 &
+  "${unprivileged[@]}" "$dotnet" RealtimeDemo.dll > "$work/host.log" 2>&1 &
 host=$!
 cd "$root"
 
@@ -31,7 +40,7 @@ for _ in $(seq 1 100); do
   sleep 0.2
 done
 
-echo "container-check: running as $(ps -o user= -p "$host"), working directory $(readlink "/proc/$host/cwd")"
+echo "container-check: running as uid $(awk '/^Uid:/ { print $2 }' "/proc/$host/status"), working directory $(readlink "/proc/$host/cwd")"
 scripts/smoke.sh "http://127.0.0.1:$port" || { cat "$work/host.log"; exit 1; }
 
 kill -TERM "$host"

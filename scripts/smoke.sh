@@ -16,7 +16,7 @@ check "GET / serves the page"
 check "GET /healthz"
 
 published=$(curl -fsS -H 'Content-Type: application/json' -d '{"type":"smoke","data":{"n":1}}' "$base/api/events")
-id=$(echo "$published" | sed -E 's/.*"id":"([^"]+)".*/\1/')
+id=$(sed -nE 's/.*"id":"([^"]+)".*/\1/p' <<< "$published")
 [ -n "$id" ] || fail "POST /api/events returned no id: $published"
 check "POST /api/events -> $id"
 

@@ -4,6 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+# No build servers or reusable MSBuild nodes left running after the suite.
+export MSBUILDDISABLENODEREUSE=1 DOTNET_CLI_USE_MSBUILD_SERVER=0 UseSharedCompilation=false
 
 # Tests that need real components start them themselves: Debian's Chromium for the browser tests (Playwright
 # never downloads a browser here) and nginx for the reverse-proxy tests. Under CI they must be installed;

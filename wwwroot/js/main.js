@@ -44,7 +44,7 @@ async function main() {
   for (const spec of specs) {
     const root = template.content.firstElementChild.cloneNode(true);
     $('.panels').append(root);
-    panels.push(new Panel(root, spec, clock, renderCostsSoon));
+    panels.push(new Panel(root, spec, clock, renderCostsSoon, announce));
   }
   for (const panel of panels) panel.connect(start);
   const byName = Object.fromEntries(panels.map((panel) => [panel.name, panel]));
@@ -53,8 +53,15 @@ async function main() {
   wirePollInterval(byName['short-poll'].transport);
   await wireTicker();
 
+  showBenchLink().catch(() => {});
   setInterval(renderCostsSoon, 5000); // requests per hour drift as time passes, even with no new events
-  setInterval(async () => showClock(Object.assign(clock, await estimateClockOffset())), 60_000);
+  setInterval(async () => {
+    try {
+      showClock(Object.assign(clock, await estimateClockOffset()));
+    } catch {
+      // The server is unreachable for now; the transports show it, and the next estimate will retry.
+    }
+  }, 60_000);
   document.body.dataset.ready = 'true';
 }
 
@@ -65,9 +72,27 @@ function debounce(action, milliseconds) {
   };
 }
 
+// The latest benchmark report, when one has been written next to the page (bench --out wwwroot/bench).
+async function showBenchLink() {
+  const { benchReport } = await (await fetch('/api/stats', { cache: 'no-store' })).json().catch(() => ({}));
+  if (benchReport) {
+    $('#bench-link a').href = benchReport;
+    $('#bench-link').hidden = false;
+  }
+}
+
 function showClock(clock) {
   $('#clock-offset').textContent = `${Math.round(clock.offset)} ms (round trip ${clock.roundTrip} ms)`;
   $('#stream-epoch').textContent = clock.epoch;
+}
+
+// A polite voice for what a person wants to hear about: chat messages and gap signals, once, not per panel.
+const announced = new Set();
+function announce(text) {
+  if (announced.has(text)) return;
+  announced.add(text);
+  setTimeout(() => announced.delete(text), 5000);
+  $('#announcer').textContent = text;
 }
 
 function wirePublish(webSocket) {
@@ -76,18 +101,28 @@ function wirePublish(webSocket) {
     submit.preventDefault();
     const input = $('#publish-text');
     const data = { text: input.value };
+    let sent = false;
     if ($('#publish-via').value === 'websocket') {
-      status.textContent = webSocket.publish('chat', data) ? 'sent on the WebSocket' : 'the WebSocket panel is not connected';
+      sent = webSocket.publish('chat', data);
+      status.textContent = sent ? 'sent on the WebSocket' : 'the WebSocket panel is not connected';
     } else {
-      const response = await fetch('/api/events', {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ type: 'chat', data }),
-      });
-      const body = await response.json();
-      status.textContent = response.ok ? `published as #${body.seq}` : `refused: ${body.detail ?? Object.values(body.errors ?? {}).flat().join('; ')}`;
+      try {
+        const response = await fetch('/api/events', {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ type: 'chat', data }),
+        });
+        const body = await response.json().catch(() => ({}));
+        sent = response.ok;
+        status.textContent = sent
+          ? `published as #${body.seq}`
+          : `refused (${response.status}): ${body.detail ?? Object.values(body.errors ?? {}).flat().join('; ') ?? ''}`;
+      } catch (error) {
+        status.textContent = `not sent: ${error.message}`;
+      }
     }
-    input.value = '';
+    // Keep the text when it did not go out, so it can be sent again.
+    if (sent) input.value = '';
   });
 }
 
@@ -125,9 +160,12 @@ function renderCosts(panels) {
   const rows = panels.map((panel) => {
     const { requests, bytes, received, empty } = panel.counts;
     const hours = panel.activeHours;
+    // Polls make requests at a steady pace, so their rate extrapolates; a stream holds one connection,
+    // so what is worth showing is how many it has needed, reconnects included.
+    const streaming = panel.name === 'sse' || panel.name === 'websocket';
     const cells = [
       panel.title,
-      hours > 0 ? Math.round(requests / hours).toLocaleString() : '–',
+      streaming ? `${requests} connection${requests === 1 ? '' : 's'}` : hours > 0 ? Math.round(requests / hours).toLocaleString() : '–',
       received > 0 ? formatBytes(bytes / received) : '–',
       requests > 0 ? `${Math.round((100 * empty) / requests)} %` : '–',
       formatMs(panel.latency.median),
@@ -145,4 +183,7 @@ function renderCosts(panels) {
   $('#cost-rows').replaceChildren(...rows);
 }
 
-main();
+main().catch((error) => {
+  // The page cannot start without the server (clock, start cursor): say so instead of staying blank.
+  $('.lede').textContent = `Could not reach the server (${error.message}). Reload once it is running.`;
+});

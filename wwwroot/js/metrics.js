@@ -17,35 +17,54 @@ export async function estimateClockOffset(samples = 5) {
   return best;
 }
 
-// Keeps every latency since the page opened (up to a bound), answering last, median and p95.
+// Every latency since the page opened, in 1 ms buckets (constant memory, quantiles in one pass),
+// plus the most recent ones for the chart.
 export class LatencyStats {
-  static #limit = 50_000;
-  #samples = [];
-  #sorted = null;
+  static #bucketCount = 120_000; // up to 2 minutes; slower deliveries share the last bucket
+  #buckets = new Uint32Array(LatencyStats.#bucketCount);
+  #recent = [];
+  #count = 0;
 
   add(milliseconds) {
-    this.#samples.push(milliseconds);
-    if (this.#samples.length > LatencyStats.#limit) this.#samples.shift();
-    this.#sorted = null;
+    const value = Math.max(0, milliseconds);
+    this.#buckets[Math.min(LatencyStats.#bucketCount - 1, Math.floor(value))]++;
+    this.#count++;
+    this.#recent.push(value);
+    if (this.#recent.length > 240) this.#recent.shift();
   }
 
-  get count() { return this.#samples.length; }
-  get last() { return this.#samples.at(-1); }
+  get count() { return this.#count; }
+  get last() { return this.#recent.at(-1); }
   get median() { return this.#quantile(0.5); }
   get p95() { return this.#quantile(0.95); }
-  recent(count) { return this.#samples.slice(-count); }
+  recent(count) { return this.#recent.slice(-count); }
 
+  // Nearest rank: the smallest latency with at least q of all samples at or below it (bucket's upper bound).
   #quantile(q) {
-    if (this.#samples.length === 0) return undefined;
-    this.#sorted ??= [...this.#samples].sort((a, b) => a - b);
-    return this.#sorted[Math.min(this.#sorted.length - 1, Math.floor(q * this.#sorted.length))];
+    if (this.#count === 0) return undefined;
+    const rank = Math.max(1, Math.ceil(q * this.#count));
+    let seen = 0;
+    for (let i = 0; i < this.#buckets.length; i++) {
+      seen += this.#buckets[i];
+      if (seen >= rank) return i + 1;
+    }
+    return this.#buckets.length;
   }
 }
 
 // A small line chart of the latest latencies, scaled to their maximum, drawn on a canvas.
 export function drawLatencyChart(canvas, values) {
+  // Draw at the device's pixel density, so the line stays sharp on high-DPI screens.
+  const ratio = window.devicePixelRatio || 1;
+  const cssWidth = canvas.clientWidth || 320;
+  const cssHeight = canvas.clientHeight || 56;
+  if (canvas.width !== Math.round(cssWidth * ratio)) {
+    canvas.width = Math.round(cssWidth * ratio);
+    canvas.height = Math.round(cssHeight * ratio);
+  }
   const context = canvas.getContext('2d');
-  const { width, height } = canvas;
+  context.setTransform(ratio, 0, 0, ratio, 0, 0);
+  const [width, height] = [cssWidth, cssHeight];
   context.clearRect(0, 0, width, height);
   if (values.length < 2) return;
   const max = Math.max(1, ...values);

@@ -24,9 +24,10 @@ export class Panel {
   #activeMs = 0;
   #renderQueued = false;
 
-  constructor(root, spec, clock, onRender) {
+  constructor(root, spec, clock, onRender, announce) {
     this.root = root;
     this.onRender = onRender;
+    this.announce = announce;
     this.name = spec.name;
     this.title = spec.title;
     this.clock = clock;
@@ -41,6 +42,8 @@ export class Panel {
     this.events = root.querySelector('[data-field="events"]');
     this.events.setAttribute('aria-label', `${spec.title}: events received, newest first`);
     this.toggleButton = root.querySelector('[data-action="toggle"]');
+    // Four panels have buttons of the same name: the panel's title tells them apart.
+    for (const button of root.querySelectorAll('.panel-actions button')) button.setAttribute('aria-describedby', titleId);
     this.toggleButton.addEventListener('click', () => (this.transport.running ? this.disconnect() : this.connect()));
     root.querySelector('[data-action="drop"]').addEventListener('click', () => this.transport.drop());
   }
@@ -53,7 +56,6 @@ export class Panel {
     this.#activeSince = performance.now();
     this.transport.start(cursor);
     this.toggleButton.textContent = 'Disconnect';
-    this.toggleButton.setAttribute('aria-pressed', 'true');
   }
 
   disconnect() {
@@ -61,7 +63,6 @@ export class Panel {
     this.#activeMs += performance.now() - this.#activeSince;
     this.#activeSince = null;
     this.toggleButton.textContent = 'Connect';
-    this.toggleButton.setAttribute('aria-pressed', 'false');
   }
 
   /** How long this panel's transport has been running, in hours, for the cost extrapolations. */
@@ -71,6 +72,7 @@ export class Panel {
 
   // The sink the transport reports to.
   state(name) {
+    if (this.root.dataset.state === name) return;
     this.root.dataset.state = name;
     this.root.querySelector('[data-field="state"]').textContent = name;
   }
@@ -109,6 +111,7 @@ export class Panel {
       item.append(span, ' ');
     }
     this.#prepend(item);
+    if (evt.type === 'chat') this.announce(`chat: ${describe(evt)}`);
     this.#queueRender();
   }
 
@@ -116,6 +119,7 @@ export class Panel {
     this.counts['gap-signals']++;
     const why = detail.reason === 'epoch-changed' ? 'the server restarted (new stream)' : 'the cursor was too old or foreign';
     this.#note('signal', `gap signal: events may be missing, ${why}`);
+    this.announce(`${this.title}: gap signal, ${why}`);
     this.#queueRender();
   }
 

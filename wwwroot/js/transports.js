@@ -45,9 +45,11 @@ class Transport {
   }
 
   // Cuts the connection abruptly, as a network failure would; the transport then recovers on its own.
+  // A drop is not a failed attempt, so the backoff starts afresh.
   drop() {
     if (!this.running) return;
     this.disconnect();
+    this.#backoff.reset();
     this.reconnectLater();
   }
 
@@ -94,10 +96,12 @@ class PollingTransport extends Transport {
     try {
       const url = new URL(path, location.origin);
       if (this.cursor) url.searchParams.set('after', this.cursor);
-      const response = await fetch(url, { signal: controller.signal, cache: 'no-store' });
+      this.sink.request();
+      // A deadline past the longest hold (25 s) so a silently dead connection cannot stall the panel.
+      const signal = AbortSignal.any([controller.signal, AbortSignal.timeout(40_000)]);
+      const response = await fetch(url, { signal, cache: 'no-store' });
       const text = await response.text();
       if (controller !== this.#controller) return false;
-      this.sink.request();
       this.sink.received(responseBytes(response, text));
       if (response.status === 400) {
         this.refused(text);

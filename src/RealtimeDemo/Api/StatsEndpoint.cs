@@ -8,13 +8,19 @@ internal static class StatsEndpoint
 {
     public static IEndpointRouteBuilder MapStats(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/stats", (IEventLog log, TransportStats stats, TimeProvider time) =>
+        app.MapGet("/api/stats", (IEventLog log, TransportStats stats, TimeProvider time, IWebHostEnvironment environment) =>
         {
             var head = log.Head;
-            return TypedResults.Ok(new StatsResponse(head.Epoch, head.ToString(), head.Seq, StoredEvent.FormatTime(time.GetUtcNow()), stats.Snapshot()));
+
+            // The bench writes its report next to the page (--out wwwroot/bench); the page links to it when present.
+            var benchReport = environment.WebRootFileProvider.GetFileInfo(BenchReportPath).Exists ? BenchReportPath : null;
+            return TypedResults.Ok(new StatsResponse(head.Epoch, head.ToString(), head.Seq, StoredEvent.FormatTime(time.GetUtcNow()), stats.Snapshot(), benchReport));
         });
         return app;
     }
 
-    private sealed record StatsResponse(string Epoch, string Head, long Seq, string Time, IReadOnlyDictionary<string, TransportSnapshot> Transports);
+    private const string BenchReportPath = "bench/report.html";
+
+    private sealed record StatsResponse(
+        string Epoch, string Head, long Seq, string Time, IReadOnlyDictionary<string, TransportSnapshot> Transports, string? BenchReport);
 }

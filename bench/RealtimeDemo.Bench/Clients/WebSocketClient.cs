@@ -1,0 +1,42 @@
+using System.Net.WebSockets;
+
+namespace RealtimeDemo.Bench.Clients;
+
+/// <summary>A WebSocket subscriber; control messages (welcome, gap) carry no seq and are skipped.</summary>
+public sealed class WebSocketClient(ClientContext context, string path, bool withCursor) : BenchClient(context)
+{
+    private readonly ClientWebSocket _socket = new();
+
+    public override async Task ConnectAsync(CancellationToken cancellationToken)
+    {
+        var url = withCursor ? WithQuery(path, "after", Context.StartCursor) : path;
+        var uri = new UriBuilder(new Uri(Context.Server, url)) { Scheme = "ws" }.Uri;
+        await _socket.ConnectAsync(uri, Context.Invoker, cancellationToken);
+    }
+
+    public override async Task ReceiveAsync(CancellationToken cancellationToken)
+    {
+        using var socket = _socket;
+        var buffer = new byte[16 * 1024];
+        var length = 0;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            var received = await socket.ReceiveAsync(buffer.AsMemory(length), cancellationToken);
+            if (received.MessageType == WebSocketMessageType.Close)
+            {
+                return;
+            }
+
+            length += received.Count;
+            if (received.EndOfMessage)
+            {
+                Record(buffer.AsSpan(0, length));
+                length = 0;
+            }
+            else if (length == buffer.Length)
+            {
+                Array.Resize(ref buffer, buffer.Length * 2);
+            }
+        }
+    }
+}

@@ -1,0 +1,155 @@
+using System.Text;
+
+namespace RealtimeDemo.Bench;
+
+/// <summary>The bench's figures as fixed-width text, for the terminal.</summary>
+public static class ConsoleTable
+{
+    public static string Render(BenchReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var text = new StringBuilder();
+        var settings = report.Settings;
+        text.Append("RealtimeDemo bench on ").Append(report.Machine).Append(", ")
+            .Append(report.StartedAt.ToString("yyyy-MM-dd HH:mm zzz", System.Globalization.CultureInfo.InvariantCulture)).Append('\n')
+            .Append(Workload(settings)).Append("\n\n");
+
+        if (report.Runs.Count > 0)
+        {
+            string[] header =
+            [
+                "transport", "clients", "deliv/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "lost", "dup",
+                "requests", "empty", "B/event", "CPU s/1k", "deliv/CPU-s", "RSS MB",
+            ];
+            var rows = report.Runs.Select(run => new[]
+            {
+                (run.Baseline ? "  " : "* ") + run.Transport,
+                Figures.Count(run.Clients),
+                Figures.Number(run.DeliveriesPerSecond),
+                Figures.Latency(run.LatencyMs.P50),
+                Figures.Latency(run.LatencyMs.P95),
+                Figures.Latency(run.LatencyMs.P99),
+                Figures.Latency(run.LatencyMs.Max),
+                Figures.Count(run.Lost),
+                Figures.Count(run.Duplicated),
+                Figures.Count(run.Requests),
+                Figures.Percent(Figures.EmptyShare(run)),
+                Figures.Number(run.BytesPerEvent),
+                run.ServerCpuSecondsPer1000 is { } cpu ? cpu.ToString("0.0000", System.Globalization.CultureInfo.InvariantCulture) : Figures.Missing,
+                Figures.Number(run.DeliveriesPerServerCpuSecond),
+                Figures.Number(Figures.Mb(run.ServerPeakRssBytes)),
+            }).ToList();
+            Table(text, header, rows);
+            text.Append("* ours; the others are baselines\n\n");
+        }
+
+        var ratios = Ratios(report);
+        if (ratios.Count > 0)
+        {
+            text.Append("ratios (ours ÷ baseline, lower is better)\n");
+            Table(text, ["transport", "figure", "baseline", "ratio"], ratios);
+            text.Append('\n');
+        }
+
+        var checks = Targets.Evaluate(report);
+        var met = checks.Count(check => check.Status == Targets.Met);
+        var judged = checks.Count(check => check.Status != Targets.NotApplicable);
+        text.Append("targets: ").Append(met).Append(" of ").Append(judged).Append(" met");
+        if (judged != checks.Count)
+        {
+            text.Append(", ").Append(checks.Count - judged).Append(" n/a");
+        }
+
+        text.Append('\n');
+        Table(
+            text,
+            ["", "target", "detail"],
+            checks.Select(check => new[] { check.Status, check.Name, check.Detail }).ToList());
+
+        if (report.IdleRuns.Count > 0)
+        {
+            text.Append("\nidle\n");
+            Table(
+                text,
+                ["transport", "connections", "KB/conn", "heartbeat B/conn/min", "RSS before MB", "RSS after MB"],
+                report.IdleRuns.Select(run => new[]
+                {
+                    (run.Baseline ? "  " : "* ") + run.Transport,
+                    Figures.Count(run.Connections),
+                    Figures.Number(Figures.Kb(run.MemoryPerConnectionBytes)),
+                    Figures.Number(run.HeartbeatBytesPerConnectionPerMinute),
+                    Figures.Number(Figures.Mb(run.ServerRssBeforeBytes)),
+                    Figures.Number(Figures.Mb(run.ServerRssAfterBytes)),
+                }).ToList());
+        }
+
+        return text.ToString();
+    }
+
+    internal static string Workload(BenchSettings settings) =>
+        $"{Figures.Count(settings.Clients)} clients per transport, {Figures.Plain(settings.Rate)} events/s for "
+        + $"{Figures.Count(settings.Seconds)} s, short-poll every {Figures.Plain(settings.PollIntervalSeconds)} s"
+        + (settings.Idle > 0 ? $", idle mode {Figures.Count(settings.Idle)} connections" : string.Empty);
+
+    /// <summary>Rows of transport, figure, baseline, ratio.</summary>
+    private static List<string[]> Ratios(BenchReport report)
+    {
+        var rows = new List<string[]>();
+        var signalrWs = Targets.Find(report, "signalr-websockets");
+        foreach (var name in (string[])["sse", "websocket"])
+        {
+            if (Targets.Find(report, name) is not { } ours)
+            {
+                continue;
+            }
+
+            var raw = Targets.Find(report, "raw-" + name);
+            rows.Add([name, "p99", "raw-" + name, Figures.Ratio(Targets.Ratio(ours.LatencyMs.P99, raw?.LatencyMs.P99))]);
+            rows.Add([name, "p99", "signalr-websockets", Figures.Ratio(Targets.Ratio(ours.LatencyMs.P99, signalrWs?.LatencyMs.P99))]);
+            rows.Add([name, "CPU/delivery", "raw-" + name, Figures.Ratio(Targets.Ratio(ours.ServerCpuSecondsPer1000, raw?.ServerCpuSecondsPer1000))]);
+            rows.Add([name, "CPU/delivery", "signalr-websockets", Figures.Ratio(Targets.Ratio(ours.ServerCpuSecondsPer1000, signalrWs?.ServerCpuSecondsPer1000))]);
+        }
+
+        if (Targets.Find(report, "long-poll") is { } longPoll)
+        {
+            var signalrLp = Targets.Find(report, "signalr-longpolling");
+            rows.Add(["long-poll", "p99", "signalr-longpolling", Figures.Ratio(Targets.Ratio(longPoll.LatencyMs.P99, signalrLp?.LatencyMs.P99))]);
+        }
+
+        return rows;
+    }
+
+    /// <summary>Text left-aligned in the first column, everything else right-aligned; the last column is never padded.</summary>
+    private static void Table(StringBuilder text, string[] header, List<string[]> rows)
+    {
+        var widths = header.Select((title, column) => Math.Max(title.Length, rows.Count == 0 ? 0 : rows.Max(row => row[column].Length))).ToArray();
+        var numeric = header.Select((_, column) => column > 0 && rows.All(row => IsFigure(row[column]))).ToArray();
+
+        void Line(string[] cells)
+        {
+            var line = new StringBuilder();
+            for (var column = 0; column < cells.Length; column++)
+            {
+                if (column > 0)
+                {
+                    line.Append("  ");
+                }
+
+                var last = column == cells.Length - 1;
+                line.Append(numeric[column] ? cells[column].PadLeft(widths[column]) : last ? cells[column] : cells[column].PadRight(widths[column]));
+            }
+
+            text.Append(line.ToString().TrimEnd()).Append('\n');
+        }
+
+        Line(header);
+        text.Append(new string('-', widths.Sum() + (2 * (widths.Length - 1)))).Append('\n');
+        foreach (var row in rows)
+        {
+            Line(row);
+        }
+    }
+
+    private static bool IsFigure(string cell) =>
+        cell.Length > 0 && (cell == Figures.Missing || char.IsDigit(cell[0]) || cell[0] == '-');
+}

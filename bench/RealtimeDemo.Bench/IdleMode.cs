@@ -1,0 +1,72 @@
+using RealtimeDemo.Bench.Clients;
+
+namespace RealtimeDemo.Bench;
+
+/// <summary>
+/// Idle mode: N connections held open with nothing published. What each costs the server in memory (RSS delta / N)
+/// and on the wire (heartbeats, pings, re-polls: bytes per connection per minute).
+/// </summary>
+public static class IdleMode
+{
+    public static async Task<IdleRun> RunAsync(string transport, Target target, int connections, TimeSpan window, CancellationToken cancellationToken)
+    {
+        var process = target.Process ?? throw new InvalidOperationException("Idle mode measures the server's memory: let the bench start it (no --url).");
+        var wire = new WireCounter();
+        using var handler = wire.CreateHandler();
+        using var http = new HttpClient(handler, disposeHandler: false) { BaseAddress = target.Address, Timeout = Timeout.InfiniteTimeSpan };
+        using var invoker = new HttpMessageInvoker(handler, disposeHandler: false);
+        using var control = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+
+        await target.SetRateAsync(control, 0, cancellationToken);
+        var (head, cursor) = await target.HeadAsync(control, cancellationToken);
+        var context = new ClientContext(target.Address, http, invoker, wire, new Recorder { FirstSeq = head + 1 }, cursor, TimeSpan.FromSeconds(1));
+        await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken); // let the freshly started server settle
+        var before = process.RssBytes();
+
+        var clients = new List<BenchClient>(connections);
+        using var gate = new SemaphoreSlim(128);
+        var connected = 0;
+        await Task.WhenAll(Enumerable.Range(0, connections).Select(async _ =>
+        {
+            var client = BenchClient.Create(transport, context);
+            await gate.WaitAsync(cancellationToken);
+            try
+            {
+                await client.ConnectAsync(cancellationToken);
+                lock (clients)
+                {
+                    clients.Add(client);
+                }
+
+                if (Interlocked.Increment(ref connected) % 1000 == 0)
+                {
+                    Console.WriteLine($"{transport,-20} {connected,6:N0} idle connections open");
+                }
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }));
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var receiving = clients.Select(client => Task.Run(() => client.ReceiveAsync(stop.Token), CancellationToken.None)).ToList();
+        await Task.Delay(TimeSpan.FromSeconds(3), cancellationToken);
+        var after = process.RssBytes();
+        var bytesBefore = wire.Bytes;
+        await Task.Delay(window, cancellationToken);
+        var heartbeatBytes = wire.Bytes - bytesBefore;
+        await stop.CancelAsync();
+        await Task.WhenAll(receiving).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+
+        Console.WriteLine($"{transport,-20} {connections,6:N0} idle: {(after - before) / 1024.0 / connections:0.0} KB each, {heartbeatBytes / (double)connections / window.TotalMinutes:0} B/min each");
+        return new IdleRun(
+            transport,
+            target.IsBaseline,
+            connections,
+            before,
+            after,
+            Math.Round((after - before) / (double)connections, 0),
+            Math.Round(heartbeatBytes / (double)connections / window.TotalMinutes, 1));
+    }
+}

@@ -1,0 +1,150 @@
+using System.Diagnostics;
+using RealtimeDemo.Bench.Clients;
+
+namespace RealtimeDemo.Bench;
+
+/// <summary>
+/// One transport under the load: N subscribers connect at the head of the stream, the server publishes at the
+/// rate for the measured seconds, then stops; the clients get a moment to drain and every seq is accounted for.
+/// </summary>
+public static class LoadRun
+{
+    private static readonly TimeSpan Drain = TimeSpan.FromSeconds(5);
+
+    public static async Task<TransportRun> RunAsync(string transport, Target target, BenchOptions options, CancellationToken cancellationToken)
+    {
+        var wire = new WireCounter();
+        var recorder = new Recorder();
+        using var handler = wire.CreateHandler();
+        using var http = new HttpClient(handler, disposeHandler: false) { BaseAddress = target.Address, Timeout = Timeout.InfiniteTimeSpan };
+        using var invoker = new HttpMessageInvoker(handler, disposeHandler: false);
+        using var control = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+
+        await target.SetRateAsync(control, 0, cancellationToken);
+        var (head, cursor) = await target.HeadAsync(control, cancellationToken);
+        recorder.FirstSeq = head + 1;
+        var context = new ClientContext(target.Address, http, invoker, wire, recorder, cursor, TimeSpan.FromSeconds(options.PollIntervalSeconds));
+        var clients = Enumerable.Range(0, options.Clients).Select(_ => BenchClient.Create(transport, context)).ToList();
+        await ConnectAllAsync(clients, cancellationToken);
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var receiving = clients.Select(client => ReceiveQuietlyAsync(client, stop.Token)).ToList();
+
+        var cpuBefore = target.Process?.CpuSeconds();
+        long peakRss = target.Process?.RssBytes() ?? 0;
+        var clock = Stopwatch.StartNew();
+        await target.SetRateAsync(control, options.Rate, cancellationToken);
+        var progress = new ProgressLine(transport, options.Clients);
+        while (clock.Elapsed < TimeSpan.FromSeconds(options.Seconds))
+        {
+            await Task.Delay(250, cancellationToken);
+            peakRss = Math.Max(peakRss, target.Process?.RssBytes() ?? 0);
+            progress.Update(clock.Elapsed, options.Seconds, recorder.Delivered);
+        }
+
+        var measured = clock.Elapsed.TotalSeconds;
+        var last = await target.SetRateAsync(control, 0, cancellationToken);
+        var drainUntil = clock.Elapsed + Drain + TimeSpan.FromSeconds(options.PollIntervalSeconds);
+        while (clients.Any(client => client.Progress.Last < last) && clock.Elapsed < drainUntil)
+        {
+            await Task.Delay(50, cancellationToken);
+            peakRss = Math.Max(peakRss, target.Process?.RssBytes() ?? 0);
+        }
+
+        var cpu = target.Process is null ? (double?)null : target.Process.CpuSeconds() - cpuBefore;
+        await stop.CancelAsync();
+        var failures = (await Task.WhenAll(receiving)).Count(failed => failed);
+        progress.Finish(recorder.Delivered, failures);
+
+        foreach (var client in clients)
+        {
+            client.Progress.Finish(last, head + 1);
+        }
+
+        var delivered = recorder.Delivered;
+        return new TransportRun(
+            transport,
+            target.IsBaseline,
+            options.Clients,
+            options.Rate,
+            Math.Round(measured, 2),
+            delivered,
+            Math.Round(delivered / measured, 1),
+            recorder.Summary(),
+            clients.Sum(client => client.Progress.Lost),
+            clients.Sum(client => client.Progress.Duplicated),
+            wire.Requests,
+            wire.EmptyResponses,
+            delivered == 0 ? 0 : Math.Round((double)wire.Bytes / delivered, 1),
+            cpu is null || delivered == 0 ? null : Math.Round(cpu.Value / delivered * 1000, 4),
+            cpu is null or 0 ? null : Math.Round(delivered / cpu.Value, 0),
+            target.Process is null ? null : peakRss,
+            recorder.Histogram());
+    }
+
+    private static async Task ConnectAllAsync(List<BenchClient> clients, CancellationToken cancellationToken)
+    {
+        // Bounded parallelism: a thousand handshakes at once would only measure the accept queue.
+        using var gate = new SemaphoreSlim(64);
+        await Task.WhenAll(clients.Select(async client =>
+        {
+            await gate.WaitAsync(cancellationToken);
+            try
+            {
+                await client.ConnectAsync(cancellationToken);
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }));
+    }
+
+    // True when the client failed before being stopped: its missing events show up as lost.
+    private static async Task<bool> ReceiveQuietlyAsync(BenchClient client, CancellationToken stop)
+    {
+        try
+        {
+            await client.ReceiveAsync(stop);
+            return false;
+        }
+        catch (Exception) when (stop.IsCancellationRequested)
+        {
+            return false;
+        }
+        catch (Exception)
+        {
+            return true;
+        }
+    }
+}
+
+/// <summary>A live progress line per transport (a plain line every few seconds when output is not a terminal).</summary>
+public sealed class ProgressLine(string transport, int clients)
+{
+    private long _lastPrinted = -1;
+    private long _lastDelivered;
+    private TimeSpan _lastAt;
+
+    public void Update(TimeSpan elapsed, int seconds, long delivered)
+    {
+        var rate = (delivered - _lastDelivered) / Math.Max(0.001, (elapsed - _lastAt).TotalSeconds);
+        (_lastDelivered, _lastAt) = (delivered, elapsed);
+        var line = $"{transport,-20} {clients,6} clients  {elapsed.TotalSeconds,5:0.0}/{seconds} s  {delivered,12:N0} delivered  {rate,10:N0}/s";
+        if (!Console.IsOutputRedirected)
+        {
+            Console.Write($"\r{line}   ");
+        }
+        else if ((long)elapsed.TotalSeconds / 5 != _lastPrinted)
+        {
+            _lastPrinted = (long)elapsed.TotalSeconds / 5;
+            Console.WriteLine(line);
+        }
+    }
+
+    public void Finish(long delivered, int failures)
+    {
+        var ending = $"{transport,-20} {clients,6} clients  done: {delivered:N0} delivered{(failures > 0 ? $", {failures} clients failed" : "")}";
+        Console.WriteLine(Console.IsOutputRedirected ? ending : $"\r{ending}{new string(' ', 30)}");
+    }
+}

@@ -1,0 +1,211 @@
+using System.Globalization;
+
+namespace RealtimeDemo.Bench;
+
+/// <summary>One target of the bench, judged against the baselines of the same run.</summary>
+/// <param name="Name">What is promised, e.g. <c>sse: p99 ≤ raw-sse × 1.2</c>.</param>
+/// <param name="Status"><see cref="Targets.Met"/>, <see cref="Targets.Missed"/> or <see cref="Targets.NotApplicable"/>.</param>
+/// <param name="Detail">The figures behind the verdict, or what was missing.</param>
+public sealed record TargetCheck(string Name, string Status, string Detail);
+
+/// <summary>The targets RealtimeDemo sets itself; the console table and the HTML report both show this list.</summary>
+public static class Targets
+{
+    public const string Met = "met";
+    public const string Missed = "missed";
+    public const string NotApplicable = "n/a";
+
+    /// <summary>Idle memory per connection that websocket and sse must stay within, in KB (1 KB = 1,024 bytes).</summary>
+    public const double IdleKbPerConnection = 12;
+
+    public static IReadOnlyList<TargetCheck> Evaluate(BenchReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var checks = new List<TargetCheck>();
+        var signalrWs = Find(report, "signalr-websockets");
+
+        foreach (var name in (string[])["sse", "websocket"])
+        {
+            var ours = Find(report, name);
+            var rawName = "raw-" + name;
+            var raw = Find(report, rawName);
+
+            checks.Add(AtMost(
+                $"{name}: CPU per delivery ≤ {rawName} × 1.1",
+                ours, ours?.ServerCpuSecondsPer1000,
+                raw, raw?.ServerCpuSecondsPer1000, 1.1,
+                Figures.CpuMicroseconds, "server CPU"));
+            checks.Add(AtMost(
+                $"{name}: CPU per delivery ≤ signalr-websockets",
+                ours, ours?.ServerCpuSecondsPer1000,
+                signalrWs, signalrWs?.ServerCpuSecondsPer1000, 1.0,
+                Figures.CpuMicroseconds, "server CPU"));
+            checks.Add(AtMost(
+                $"{name}: p99 ≤ {rawName} × 1.2",
+                ours, ours?.LatencyMs.P99,
+                raw, raw?.LatencyMs.P99, 1.2,
+                Figures.LatencyWithUnit, "p99"));
+            checks.Add(AtMost(
+                $"{name}: p99 ≤ ½ × signalr-websockets",
+                ours, ours?.LatencyMs.P99,
+                signalrWs, signalrWs?.LatencyMs.P99, 0.5,
+                Figures.LatencyWithUnit, "p99"));
+        }
+
+        var longPoll = Find(report, "long-poll");
+        var signalrLp = Find(report, "signalr-longpolling");
+        checks.Add(AtMost(
+            "long-poll: p99 ≤ ½ × signalr-longpolling",
+            longPoll, longPoll?.LatencyMs.P99,
+            signalrLp, signalrLp?.LatencyMs.P99, 0.5,
+            Figures.LatencyWithUnit, "p99"));
+        checks.Add(longPoll is null
+            ? new TargetCheck("long-poll: nothing lost", NotApplicable, "long-poll did not run")
+            : new TargetCheck(
+                "long-poll: nothing lost",
+                longPoll.Lost == 0 ? Met : Missed,
+                $"{Figures.Count(longPoll.Lost)} lost of {Figures.Count(longPoll.Delivered + longPoll.Lost)}"));
+
+        foreach (var name in (string[])["websocket", "sse"])
+        {
+            var title = $"{name}: idle memory ≤ {Figures.Plain(IdleKbPerConnection)} KB per connection";
+            var idle = report.IdleRuns.FirstOrDefault(run => run.Transport == name && !run.Baseline)
+                ?? report.IdleRuns.FirstOrDefault(run => run.Transport == name);
+            if (idle is null)
+            {
+                checks.Add(new TargetCheck(title, NotApplicable, "no idle run"));
+                continue;
+            }
+
+            var kb = Figures.Kb(idle.MemoryPerConnectionBytes);
+            checks.Add(new TargetCheck(
+                title,
+                kb <= IdleKbPerConnection ? Met : Missed,
+                $"{Figures.Number(kb)} KB per connection over {Figures.Count(idle.Connections)} connections"));
+        }
+
+        const string clean = "every run: nothing lost or duplicated";
+        if (report.Runs.Count == 0)
+        {
+            checks.Add(new TargetCheck(clean, NotApplicable, "no runs"));
+        }
+        else
+        {
+            var dirty = report.Runs.Where(run => run.Lost != 0 || run.Duplicated != 0).ToList();
+            checks.Add(dirty.Count == 0
+                ? new TargetCheck(clean, Met, $"all {report.Runs.Count} runs clean")
+                : new TargetCheck(clean, Missed, string.Join("; ", dirty.Select(run =>
+                    $"{run.Transport}: {Figures.Count(run.Lost)} lost, {Figures.Count(run.Duplicated)} duplicated"))));
+        }
+
+        return checks;
+    }
+
+    /// <summary>The run of this transport; ours first if a name should ever appear twice.</summary>
+    internal static TransportRun? Find(BenchReport report, string transport) =>
+        report.Runs.FirstOrDefault(run => run.Transport == transport && run.Baseline == IsBaselineName(transport))
+        ?? report.Runs.FirstOrDefault(run => run.Transport == transport);
+
+    internal static bool IsBaselineName(string transport) =>
+        transport.StartsWith("raw-", StringComparison.Ordinal) || transport.StartsWith("signalr-", StringComparison.Ordinal);
+
+    /// <summary>value / baseline, or null when either is missing or the baseline is not positive.</summary>
+    internal static double? Ratio(double? value, double? baseline) =>
+        value is { } v && baseline is { } b && b > 0 && double.IsFinite(v) && double.IsFinite(b) ? v / b : null;
+
+    private static TargetCheck AtMost(
+        string name,
+        TransportRun? ours, double? value,
+        TransportRun? baseline, double? baselineValue, double factor,
+        Func<double?, string> format, string what)
+    {
+        if (ours is null)
+        {
+            return new TargetCheck(name, NotApplicable, $"{name.Split(':')[0]} did not run");
+        }
+
+        if (baseline is null)
+        {
+            return new TargetCheck(name, NotApplicable, "baseline did not run");
+        }
+
+        if (value is not { } v || !double.IsFinite(v))
+        {
+            return new TargetCheck(name, NotApplicable, $"no {what} figure for {ours.Transport}");
+        }
+
+        if (baselineValue is not { } b || !double.IsFinite(b))
+        {
+            return new TargetCheck(name, NotApplicable, $"no {what} figure for {baseline.Transport}");
+        }
+
+        var limit = b * factor;
+        var ratio = Ratio(v, b);
+        var detail = $"{format(v)} vs limit {format(limit)} ({baseline.Transport} {format(b)}"
+            + (factor == 1 ? string.Empty : $" × {Figures.Plain(factor)}")
+            + ")"
+            + (ratio is { } r ? $"; ratio {Figures.Ratio(r)}" : string.Empty);
+        return new TargetCheck(name, v <= limit ? Met : Missed, detail);
+    }
+}
+
+/// <summary>How figures are written, the same in the console table and in the HTML report.</summary>
+internal static class Figures
+{
+    public const string Missing = "–";
+
+    private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
+
+    public static string Count(long value) => value.ToString("N0", Invariant);
+
+    public static string Count(long? value) => value is { } v ? Count(v) : Missing;
+
+    /// <summary>Three significant figures or so, thousands separated: 0.0123, 1.23, 12.3, 123, 1,234.</summary>
+    public static string Number(double? value)
+    {
+        if (value is not { } v || !double.IsFinite(v))
+        {
+            return Missing;
+        }
+
+        var abs = Math.Abs(v);
+        var format = abs switch
+        {
+            0 => "0",
+            >= 100 => "N0",
+            >= 10 => "N1",
+            >= 1 => "N2",
+            >= 0.1 => "N3",
+            _ => "G3",
+        };
+        return v.ToString(format, Invariant);
+    }
+
+    /// <summary>A setting or a factor as written by a person: 1, 0.5, 1.25, 12.</summary>
+    public static string Plain(double value) => value.ToString("#,0.###", Invariant);
+
+    /// <summary>Milliseconds with aligned decimals: 0.98, 2.40, 21.5, 502.</summary>
+    public static string Latency(double? ms) => ms is { } v && double.IsFinite(v)
+        ? v.ToString(Math.Abs(v) < 10 ? "0.00" : Math.Abs(v) < 100 ? "0.0" : "N0", Invariant)
+        : Missing;
+
+    public static string LatencyWithUnit(double? ms) => ms is null ? Missing : Latency(ms) + " ms";
+
+    /// <summary>Server CPU seconds per 1,000 deliveries, written as µs per delivery.</summary>
+    public static string CpuMicroseconds(double? secondsPer1000) =>
+        secondsPer1000 is { } s ? Number(s * 1000) + " µs" : Missing;
+
+    public static double? MicrosecondsPerDelivery(double? secondsPer1000) => secondsPer1000 * 1000;
+
+    public static string Ratio(double? ratio) => ratio is { } r && double.IsFinite(r) ? r.ToString("0.00", Invariant) + "×" : Missing;
+
+    public static string Percent(double? share) => share is { } s && double.IsFinite(s) ? (s * 100).ToString("0.0", Invariant) + " %" : Missing;
+
+    public static double Kb(double bytes) => bytes / 1024;
+
+    public static double? Mb(long? bytes) => bytes / (1024.0 * 1024.0);
+
+    public static double? EmptyShare(TransportRun run) => run.Requests > 0 ? (double)run.EmptyResponses / run.Requests : null;
+
+    public static double? RequestsPerDelivery(TransportRun run) => run.Delivered > 0 ? (double)run.Requests / run.Delivered : null;
+}

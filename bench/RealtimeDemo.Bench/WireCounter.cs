@@ -1,0 +1,129 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace RealtimeDemo.Bench;
+
+/// <summary>
+/// Counts every byte a run's clients put on and took off the wire (headers, framing and all), by wrapping the
+/// sockets that HttpClient and ClientWebSocket open; and counts HTTP requests. Connections are spread over
+/// several 127.0.0.x source addresses, so tens of thousands fit in the ephemeral port range.
+/// </summary>
+public sealed class WireCounter
+{
+    private const int SourceAddresses = 50;
+    private long _bytes;
+    private long _requests;
+    private long _emptyResponses;
+    private int _next;
+
+    public long Bytes => Interlocked.Read(ref _bytes);
+
+    public long Requests => Interlocked.Read(ref _requests);
+
+    /// <summary>Responses that carried no event (counted by the clients that can tell, or by the handler for 204s).</summary>
+    public long EmptyResponses => Interlocked.Read(ref _emptyResponses);
+
+    public void CountRequest() => Interlocked.Increment(ref _requests);
+
+    public void CountEmpty() => Interlocked.Increment(ref _emptyResponses);
+
+    /// <summary>A handler whose connections are counted; share one per run.</summary>
+    public HttpMessageHandler CreateHandler() => new RequestCounter(this)
+    {
+        InnerHandler = new SocketsHttpHandler
+        {
+            ConnectCallback = ConnectAsync,
+            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
+            MaxConnectionsPerServer = int.MaxValue,
+            AutomaticDecompression = DecompressionMethods.None,
+        },
+    };
+
+    private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            var source = (Interlocked.Increment(ref _next) % SourceAddresses) + 2;
+            socket.Bind(new IPEndPoint(new IPAddress([127, 0, 0, (byte)source]), 0));
+            await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
+            return new CountingStream(new NetworkStream(socket, ownsSocket: true), this);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    private sealed class RequestCounter(WireCounter counter) : DelegatingHandler
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            counter.CountRequest();
+            var response = await base.SendAsync(request, cancellationToken);
+            if (response.StatusCode == HttpStatusCode.NoContent)
+            {
+                counter.CountEmpty();
+            }
+
+            return response;
+        }
+    }
+
+    private sealed class CountingStream(Stream inner, WireCounter counter) : Stream
+    {
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            var read = await inner.ReadAsync(buffer, cancellationToken);
+            Interlocked.Add(ref counter._bytes, read);
+            return read;
+        }
+
+        public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            Interlocked.Add(ref counter._bytes, buffer.Length);
+            await inner.WriteAsync(buffer, cancellationToken);
+        }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            var read = inner.Read(buffer, offset, count);
+            Interlocked.Add(ref counter._bytes, read);
+            return read;
+        }
+
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            Interlocked.Add(ref counter._bytes, count);
+            inner.Write(buffer, offset, count);
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+        public override void Flush() => inner.Flush();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+    }
+}

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The benchmark's smoke run for CI: every transport and every baseline, 50 clients, 5 s each. It must deliver every
+# event exactly once on each, and write a well-formed results.json and a report.html. Figures are not judged here.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+dotnet run --configuration Release --project bench/RealtimeDemo.Bench -- --clients 50 --rate 20 --seconds 5 --out "$out"
+
+node - "$out/results.json" <<'JS'
+const fs = require('fs');
+const report = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
+const expected = ['short-poll', 'long-poll', 'sse', 'websocket',
+  'raw-websocket', 'raw-sse', 'signalr-websockets', 'signalr-sse', 'signalr-longpolling'];
+const problems = [];
+const names = report.runs.map((run) => run.transport);
+for (const name of expected) if (!names.includes(name)) problems.push(`no run for ${name}`);
+for (const run of report.runs) {
+  for (const field of ['clients', 'rate', 'deliveriesPerSecond', 'lost', 'duplicated', 'requests', 'emptyResponses', 'bytesPerEvent', 'serverCpuSecondsPer1000', 'serverPeakRssBytes']) {
+    if (typeof run[field] !== 'number') problems.push(`${run.transport}: ${field} is not a number`);
+  }
+  for (const q of ['p50', 'p95', 'p99', 'max']) {
+    if (typeof run.latencyMs?.[q] !== 'number') problems.push(`${run.transport}: latencyMs.${q} is not a number`);
+  }
+  if (run.lost !== 0 || run.duplicated !== 0) problems.push(`${run.transport}: ${run.lost} lost, ${run.duplicated} duplicated`);
+  if (!(run.deliveriesPerSecond > 0)) problems.push(`${run.transport}: nothing delivered`);
+}
+if (problems.length) { console.error(`bench-smoke: ${problems.join('\n')}`); process.exit(1); }
+console.log(`bench-smoke: ok (${report.runs.length} runs, none lost or duplicated)`);
+JS
+[ -s "$out/report.html" ] || { echo "bench-smoke: no report.html"; exit 1; }
