@@ -8,9 +8,13 @@ namespace RealtimeDemo.Transports;
 /// One client's reader of the log: its cursor, the batch it reads into, and the wait for more.
 /// Every transport is this loop with a different way of writing what it read.
 /// </summary>
-internal sealed class CursorReader(IEventLog log, EventCursor cursor, int batchSize, TimeProvider time)
+/// <param name="longLived">
+/// True for streams: the batch starts small and grows only when a read fills it, since most wakes bring an event or
+/// two and idle connections should hold little. Polls read once, and get a whole batch at once.
+/// </param>
+internal sealed class CursorReader(IEventLog log, EventCursor cursor, int batchSize, TimeProvider time, bool longLived = false)
 {
-    private readonly StoredEvent[] _batch = new StoredEvent[batchSize];
+    private StoredEvent[] _batch = new StoredEvent[longLived ? Math.Min(16, batchSize) : batchSize];
 
     public EventCursor Cursor { get; private set; } = cursor;
 
@@ -19,7 +23,14 @@ internal sealed class CursorReader(IEventLog log, EventCursor cursor, int batchS
     {
         var read = log.Read(Cursor, _batch);
         Cursor = read.Next;
-        return (_batch.AsMemory(0, read.Count), read.Gap);
+        var events = _batch.AsMemory(0, read.Count);
+        if (read.Count == _batch.Length && _batch.Length < batchSize)
+        {
+            // A reader that is behind gets larger batches from the next read on.
+            _batch = new StoredEvent[Math.Min(batchSize, _batch.Length * 4)];
+        }
+
+        return (events, read.Gap);
     }
 
     /// <summary>
@@ -37,6 +48,22 @@ internal sealed class CursorReader(IEventLog log, EventCursor cursor, int batchS
         // SuppressThrowing: a timeout is an expected outcome here, not an exception.
         await appended.WaitAsync(timeout, time, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         cancellationToken.ThrowIfCancellationRequested();
+        return appended.IsCompleted;
+    }
+
+    /// <summary>
+    /// Waits until the log holds something after the cursor (true) or <paramref name="until"/> completes first
+    /// (false). Throws when <paramref name="cancellationToken"/> fires.
+    /// </summary>
+    public async ValueTask<bool> WaitAsync(Task until, CancellationToken cancellationToken)
+    {
+        var appended = log.NextAppend;
+        if (log.Head != Cursor)
+        {
+            return true;
+        }
+
+        await Task.WhenAny(appended, until).WaitAsync(cancellationToken);
         return appended.IsCompleted;
     }
 }

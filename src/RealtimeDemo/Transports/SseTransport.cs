@@ -35,6 +35,7 @@ internal static class SseTransport
         IOptions<RealtimeOptions> options,
         TransportStats stats,
         TimeProvider time,
+        HeartbeatClock heartbeat,
         IHostApplicationLifetime lifetime)
     {
         stats.CountRequest(Transport.Sse);
@@ -59,13 +60,13 @@ internal static class SseTransport
         // is cut, and resumes from its cursor, instead of making the server hold its backlog.
         using var connection = stats.Open(Transport.Sse);
         using var streamEnd = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
-        var reader = new CursorReader(log, cursor, settings.ReadBatchSize, time);
+        var reader = new CursorReader(log, cursor, settings.ReadBatchSize, time, longLived: true);
         var writer = response.BodyWriter;
         try
         {
             writer.Write(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"retry: {(long)settings.SseRetry.TotalMilliseconds}\n\n")));
             await writer.FlushAsync(streamEnd.Token);
-            await StreamEventsAsync(reader, writer, connection, log, settings.SseHeartbeatInterval, streamEnd.Token);
+            await StreamEventsAsync(reader, writer, connection, log, heartbeat, streamEnd.Token);
         }
         catch (OperationCanceledException) when (streamEnd.IsCancellationRequested)
         {
@@ -78,7 +79,7 @@ internal static class SseTransport
         PipeWriter writer,
         TransportStats.OpenConnection connection,
         IEventLog log,
-        TimeSpan heartbeatInterval,
+        HeartbeatClock heartbeat,
         CancellationToken cancellationToken)
     {
         while (true)
@@ -111,9 +112,10 @@ internal static class SseTransport
                 continue;
             }
 
-            if (!await reader.WaitAsync(heartbeatInterval, cancellationToken))
+            if (!await reader.WaitAsync(heartbeat.NextBeat, cancellationToken))
             {
-                // A comment line: ignored by EventSource, but it keeps proxies and load balancers from cutting the idle stream.
+                // A comment line on every beat while idle: ignored by EventSource, but it keeps proxies and load
+                // balancers from cutting the stream.
                 writer.Write(Heartbeat);
                 if ((await writer.FlushAsync(cancellationToken)).IsCompleted)
                 {

@@ -65,7 +65,7 @@ internal static partial class WebSocketTransport
             KeepAliveTimeout = settings.WebSocketKeepAliveTimeout,
         });
         using var connection = stats.Open(Transport.WebSocket);
-        var reader = new CursorReader(log, cursor, settings.ReadBatchSize, time);
+        var reader = new CursorReader(log, cursor, settings.ReadBatchSize, time, longLived: true);
         var session = new Session(socket, reader, log, settings, connection, loggers.CreateLogger(typeof(WebSocketTransport)), context.RequestAborted);
         await session.RunAsync(ControlMessages.Welcome(cursor, log.Epoch, time.GetUtcNow()), lifetime.ApplicationStopping);
     }
@@ -173,12 +173,21 @@ internal static partial class WebSocketTransport
 
         private async Task ReceiveLoopAsync()
         {
-            // Rented per connection and returned when it ends; one message may not exceed the publish body limit.
-            var buffer = ArrayPool<byte>.Shared.Rent(settings.MaxPublishBodyBytes);
+            byte[]? buffer = null;
             try
             {
                 while (true)
                 {
+                    // An idle socket waits with no buffer: a zero-byte read completes once data arrives, and only then
+                    // is a buffer rented (one message may not exceed the publish body limit). Idle connections stay small.
+                    if ((await socket.ReceiveAsync(Memory<byte>.Empty, aborted)).MessageType == WebSocketMessageType.Close)
+                    {
+                        connection.End(EndReason.ClientClosed);
+                        await CloseAsync(WebSocketCloseStatus.NormalClosure, "");
+                        return;
+                    }
+
+                    buffer = ArrayPool<byte>.Shared.Rent(settings.MaxPublishBodyBytes);
                     var message = buffer.AsMemory(0, settings.MaxPublishBodyBytes);
                     var length = 0;
                     ValueWebSocketReceiveResult received;
@@ -212,6 +221,9 @@ internal static partial class WebSocketTransport
                             await HandleMessageAsync(message[..length]);
                             break;
                     }
+
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    buffer = null;
                 }
             }
             catch (WebSocketException exception) when (exception.WebSocketErrorCode == WebSocketError.Faulted)
@@ -238,7 +250,10 @@ internal static partial class WebSocketTransport
             }
             finally
             {
-                ArrayPool<byte>.Shared.Return(buffer);
+                if (buffer is not null)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                }
             }
         }
 
