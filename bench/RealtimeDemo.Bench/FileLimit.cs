@@ -2,16 +2,25 @@ using System.Runtime.InteropServices;
 
 namespace RealtimeDemo.Bench;
 
-/// <summary>Raises this process's open-file limit to its hard maximum; the servers it starts inherit it.</summary>
+/// <summary>Raises this process's open-file limit as far as it may; the servers it starts inherit it.</summary>
 public static partial class FileLimit
 {
     private const int RlimitNofile = 7;
+    private const ulong Wanted = 1 << 17;
 
     public static ulong Raise()
     {
         if (!OperatingSystem.IsLinux() || GetRlimit(RlimitNofile, out var limit) != 0)
         {
             return 0;
+        }
+
+        // Root may lift the hard limit too (tens of thousands of idle connections need as many descriptors);
+        // anyone else gets as far as the hard limit allows.
+        var wanted = new RLimit { Current = Math.Max(limit.Maximum, Wanted), Maximum = Math.Max(limit.Maximum, Wanted) };
+        if (SetRlimit(RlimitNofile, ref wanted) == 0)
+        {
+            return wanted.Current;
         }
 
         limit.Current = limit.Maximum;

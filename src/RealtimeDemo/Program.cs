@@ -7,9 +7,8 @@ using RealtimeDemo.Transports;
 // them: the same files for `dotnet run`, the tests and the published image, whatever the working directory.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 
-// The event log, its validated "Realtime" options and the demo ticker; the SSE heartbeat clock.
+// The event log, its validated "Realtime" options and the demo ticker.
 builder.Services.AddEventLog();
-builder.Services.AddSingleton<HeartbeatClock>().AddHostedService(sp => sp.GetRequiredService<HeartbeatClock>());
 
 // Serilog, per-transport counters, OpenTelemetry metrics.
 builder.Services.AddObservability(builder.Configuration);

@@ -50,22 +50,6 @@ internal sealed class CursorReader(IEventLog log, EventCursor cursor, int batchS
         cancellationToken.ThrowIfCancellationRequested();
         return appended.IsCompleted;
     }
-
-    /// <summary>
-    /// Waits until the log holds something after the cursor (true) or <paramref name="until"/> completes first
-    /// (false). Throws when <paramref name="cancellationToken"/> fires.
-    /// </summary>
-    public async ValueTask<bool> WaitAsync(Task until, CancellationToken cancellationToken)
-    {
-        var appended = log.NextAppend;
-        if (log.Head != Cursor)
-        {
-            return true;
-        }
-
-        await Task.WhenAny(appended, until).WaitAsync(cancellationToken);
-        return appended.IsCompleted;
-    }
 }
 
 /// <summary>Reads the <c>after</c> cursor of a request, the same way on every transport.</summary>

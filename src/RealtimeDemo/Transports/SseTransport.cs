@@ -35,7 +35,6 @@ internal static class SseTransport
         IOptions<RealtimeOptions> options,
         TransportStats stats,
         TimeProvider time,
-        HeartbeatClock heartbeat,
         IHostApplicationLifetime lifetime)
     {
         stats.CountRequest(Transport.Sse);
@@ -66,7 +65,7 @@ internal static class SseTransport
         {
             writer.Write(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"retry: {(long)settings.SseRetry.TotalMilliseconds}\n\n")));
             await writer.FlushAsync(streamEnd.Token);
-            await StreamEventsAsync(reader, writer, connection, log, heartbeat, streamEnd.Token);
+            await StreamEventsAsync(reader, writer, connection, log, settings.SseHeartbeatInterval, streamEnd.Token);
         }
         catch (OperationCanceledException) when (streamEnd.IsCancellationRequested)
         {
@@ -79,7 +78,7 @@ internal static class SseTransport
         PipeWriter writer,
         TransportStats.OpenConnection connection,
         IEventLog log,
-        HeartbeatClock heartbeat,
+        TimeSpan heartbeatInterval,
         CancellationToken cancellationToken)
     {
         while (true)
@@ -112,9 +111,12 @@ internal static class SseTransport
                 continue;
             }
 
-            if (!await reader.WaitAsync(heartbeat.NextBeat, cancellationToken))
+            // A timer per wait is cheap (the runtime's timer queue adds and removes in constant time); waiting on one
+            // shared heartbeat task instead was measured to be far worse: every wait registered on it, and removing
+            // those registrations scans a list as long as the number of streams.
+            if (!await reader.WaitAsync(heartbeatInterval, cancellationToken))
             {
-                // A comment line on every beat while idle: ignored by EventSource, but it keeps proxies and load
+                // After a silent interval, a comment line: ignored by EventSource, but it keeps proxies and load
                 // balancers from cutting the stream.
                 writer.Write(Heartbeat);
                 if ((await writer.FlushAsync(cancellationToken)).IsCompleted)
