@@ -11,15 +11,8 @@ public static class IdleMode
     public static async Task<IdleRun> RunAsync(string transport, Target target, int connections, TimeSpan window, CancellationToken cancellationToken)
     {
         var process = target.Process ?? throw new InvalidOperationException("Idle mode measures the server's memory: let the bench start it (no --url).");
-        var wire = new WireCounter();
-        using var handler = wire.CreateHandler();
-        using var http = new HttpClient(handler, disposeHandler: false) { BaseAddress = target.Address, Timeout = Timeout.InfiniteTimeSpan };
-        using var invoker = new HttpMessageInvoker(handler, disposeHandler: false);
-        using var control = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
-
-        await target.SetRateAsync(control, 0, cancellationToken);
-        var (head, cursor) = await target.HeadAsync(control, cancellationToken);
-        var context = new ClientContext(target.Address, http, invoker, wire, new Recorder { FirstSeq = head + 1 }, cursor, TimeSpan.FromSeconds(1));
+        using var rig = await ClientRig.PrepareAsync(target, TimeSpan.FromSeconds(1), cancellationToken);
+        var (context, wire) = (rig.Context, rig.Context.Wire);
         await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken); // let the freshly started server settle
         var before = process.RssBytes();
 

@@ -13,17 +13,9 @@ public static class LoadRun
 
     public static async Task<TransportRun> RunAsync(string transport, Target target, BenchOptions options, CancellationToken cancellationToken)
     {
-        var wire = new WireCounter();
-        var recorder = new Recorder();
-        using var handler = wire.CreateHandler();
-        using var http = new HttpClient(handler, disposeHandler: false) { BaseAddress = target.Address, Timeout = Timeout.InfiniteTimeSpan };
-        using var invoker = new HttpMessageInvoker(handler, disposeHandler: false);
-        using var control = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
-
-        await target.SetRateAsync(control, 0, cancellationToken);
-        var (head, cursor) = await target.HeadAsync(control, cancellationToken);
-        recorder.FirstSeq = head + 1;
-        var context = new ClientContext(target.Address, http, invoker, wire, recorder, cursor, TimeSpan.FromSeconds(options.PollIntervalSeconds));
+        using var rig = await ClientRig.PrepareAsync(target, TimeSpan.FromSeconds(options.PollIntervalSeconds), cancellationToken);
+        var (context, control, head) = (rig.Context, rig.Control, rig.Head);
+        var (wire, recorder) = (context.Wire, context.Recorder);
         var clients = Enumerable.Range(0, options.Clients).Select(_ => BenchClient.Create(transport, context)).ToList();
         await ConnectAllAsync(clients, cancellationToken);
 

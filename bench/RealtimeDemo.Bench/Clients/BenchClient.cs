@@ -40,3 +40,45 @@ public abstract class BenchClient(ClientContext context)
     protected static string WithQuery(string path, string name, string? value) =>
         value is null ? path : $"{path}{(path.Contains('?', StringComparison.Ordinal) ? '&' : '?')}{name}={Uri.EscapeDataString(value)}";
 }
+
+/// <summary>
+/// What a run sets up before its clients connect: publishing stopped, the head read (where clients start), and one
+/// counted HTTP stack for all of them, plus an uncounted client for controlling the server.
+/// </summary>
+public sealed class ClientRig : IDisposable
+{
+    private readonly HttpMessageHandler _handler;
+
+    private ClientRig(HttpMessageHandler handler, HttpClient control, ClientContext context, long head)
+    {
+        (_handler, Control, Context, Head) = (handler, control, context, head);
+    }
+
+    public ClientContext Context { get; }
+
+    public HttpClient Control { get; }
+
+    /// <summary>The seq of the newest event before this run published anything.</summary>
+    public long Head { get; }
+
+    public static async Task<ClientRig> PrepareAsync(Target target, TimeSpan pollInterval, CancellationToken cancellationToken)
+    {
+        var wire = new WireCounter();
+        var handler = wire.CreateHandler();
+        var control = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        await target.SetRateAsync(control, 0, cancellationToken);
+        var (head, cursor) = await target.HeadAsync(control, cancellationToken);
+        var http = new HttpClient(handler, disposeHandler: false) { BaseAddress = target.Address, Timeout = Timeout.InfiniteTimeSpan };
+        var invoker = new HttpMessageInvoker(handler, disposeHandler: false);
+        var context = new ClientContext(target.Address, http, invoker, wire, new Recorder { FirstSeq = head + 1 }, cursor, pollInterval);
+        return new ClientRig(handler, control, context, head);
+    }
+
+    public void Dispose()
+    {
+        Context.Http.Dispose();
+        Context.Invoker.Dispose();
+        Control.Dispose();
+        _handler.Dispose();
+    }
+}
