@@ -13,10 +13,14 @@ public static class ObservabilityExtensions
     /// </summary>
     public static IServiceCollection AddObservability(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddSerilog((provider, logger) => logger
-            .ReadFrom.Configuration(configuration)
-            .ReadFrom.Services(provider)
-            .Enrich.FromLogContext());
+        // preserveStaticLogger: each host keeps its own logger instead of replacing the process-wide Log.Logger,
+        // which a second host in the same process (the tests run many) would otherwise write its lines through.
+        services.AddSerilog(
+            (provider, logger) => logger
+                .ReadFrom.Configuration(configuration)
+                .ReadFrom.Services(provider)
+                .Enrich.FromLogContext(),
+            preserveStaticLogger: true);
         services.AddSingleton<TransportStats>();
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(TransportStats.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
@@ -28,6 +32,8 @@ public static class ObservabilityExtensions
     public static IApplicationBuilder UseRequestLogging(this IApplicationBuilder app) =>
         app.UseSerilogRequestLogging(options =>
         {
+            // This host's logger, not the static one.
+            options.Logger = app.ApplicationServices.GetRequiredService<Serilog.ILogger>();
             options.MessageTemplate = "HTTP {RequestMethod} {RequestPath} from {ClientAddress} ({Scheme}) responded {StatusCode} in {Elapsed:0.0} ms";
             options.EnrichDiagnosticContext = (diagnostics, http) =>
             {

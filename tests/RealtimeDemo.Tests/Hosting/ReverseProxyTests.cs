@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Net.ServerSentEvents;
 using System.Net.WebSockets;
@@ -147,10 +146,10 @@ public sealed class ReverseProxyTests : IAsyncLifetime
     [Fact]
     public async Task ForwardedClientAddressAndSchemeAreHonouredFromALoopbackProxy()
     {
-        var requests = new ConcurrentQueue<LogEvent>();
+        var requests = new CollectingSink();
         await using var app = new KestrelApplication(
             new Dictionary<string, string?> { ["Serilog:MinimumLevel:Override:Serilog.AspNetCore.RequestLoggingMiddleware"] = "Information" },
-            services: services => services.AddSingleton<ILogEventSink>(new CollectingSink(requests)));
+            services: services => services.AddSingleton<ILogEventSink>(requests));
         using var client = app.CreateSocketClient();
         using var request = new HttpRequestMessage(HttpMethod.Get, "/healthz");
         request.Headers.Add("X-Forwarded-For", "203.0.113.7");
@@ -158,7 +157,9 @@ public sealed class ReverseProxyTests : IAsyncLifetime
 
         using var response = await client.SendAsync(request, TestClients.Deadline());
 
-        var logged = Assert.Single(requests, e => e.Properties.TryGetValue("RequestPath", out var path) && path.ToString() == "\"/healthz\"");
+        // The request's log line is written as the request completes, which may be after the client has the response.
+        var logged = await requests.FirstRequestLogAsync.WaitAsync(TestClients.Deadline());
+        Assert.Equal("\"/healthz\"", logged.Properties["RequestPath"].ToString());
         Assert.Equal("\"203.0.113.7\"", logged.Properties["ClientAddress"].ToString());
         Assert.Equal("\"https\"", logged.Properties["Scheme"].ToString());
     }
@@ -216,13 +217,17 @@ public sealed class ReverseProxyTests : IAsyncLifetime
         return (await sse.ReadSseAsync(1)).Single(item => item.EventType == SseParser.EventTypeDefault).EventId!;
     }
 
-    private sealed class CollectingSink(ConcurrentQueue<LogEvent> events) : ILogEventSink
+    private sealed class CollectingSink : ILogEventSink
     {
+        private readonly TaskCompletionSource<LogEvent> _first = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task<LogEvent> FirstRequestLogAsync => _first.Task;
+
         public void Emit(LogEvent logEvent)
         {
             if (logEvent.MessageTemplate.Text.StartsWith("HTTP ", StringComparison.Ordinal))
             {
-                events.Enqueue(logEvent);
+                _first.TrySetResult(logEvent);
             }
         }
     }
