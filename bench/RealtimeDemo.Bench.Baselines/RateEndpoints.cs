@@ -1,3 +1,4 @@
+using RealtimeDemo.Events;
 using RealtimeDemo.Bench.Baselines.Events;
 
 namespace RealtimeDemo.Bench.Baselines;
@@ -17,11 +18,11 @@ public static class RateEndpoints
 
     private static IResult SetRate(RateRequest body, Publisher publisher)
     {
-        if (body.EventsPerSecond is not { } rate || !Publisher.IsValidRate(rate))
+        if (body.EventsPerSecond is not { } rate || !SteadyRate.IsValid(rate))
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]>
             {
-                ["eventsPerSecond"] = [$"must be 0 (off) or a number from {Publisher.MinEventsPerSecond} to {Publisher.MaxEventsPerSecond}"],
+                ["eventsPerSecond"] = [$"must be 0 (off) or a number from {SteadyRate.MinEventsPerSecond} to {SteadyRate.MaxEventsPerSecond}"],
             });
         }
 

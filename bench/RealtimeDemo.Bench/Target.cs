@@ -22,25 +22,15 @@ public sealed class Target(Uri address, bool isBaseline, ServerProcess? process)
     {
         using var response = await http.PutAsJsonAsync(new Uri(Address, IsBaseline ? "rate" : "api/ticker"), new { eventsPerSecond }, cancellationToken);
         response.EnsureSuccessStatusCode();
-        return await SeqAsync(http, cancellationToken);
+        return (await HeadAsync(http, cancellationToken)).Seq;
     }
 
     /// <summary>The seq of the newest event, and (for RealtimeDemo) its cursor, where clients start.</summary>
     public async Task<(long Seq, string? Cursor)> HeadAsync(HttpClient http, CancellationToken cancellationToken)
     {
-        if (IsBaseline)
-        {
-            return (await SeqAsync(http, cancellationToken), null);
-        }
-
-        using var poll = JsonDocument.Parse(await http.GetStringAsync(new Uri(Address, "api/poll"), cancellationToken));
-        var cursor = poll.RootElement.GetProperty("cursor").GetString()!;
-        return (long.Parse(cursor[(cursor.LastIndexOf('-') + 1)..], System.Globalization.CultureInfo.InvariantCulture), cursor);
-    }
-
-    private async Task<long> SeqAsync(HttpClient http, CancellationToken cancellationToken)
-    {
+        // RealtimeDemo's /api/stats and the baselines' /rate both tell the seq; only RealtimeDemo has cursors.
         using var state = JsonDocument.Parse(await http.GetStringAsync(new Uri(Address, IsBaseline ? "rate" : "api/stats"), cancellationToken));
-        return state.RootElement.GetProperty("seq").GetInt64();
+        var root = state.RootElement;
+        return (root.GetProperty("seq").GetInt64(), root.TryGetProperty("head", out var head) ? head.GetString() : null);
     }
 }

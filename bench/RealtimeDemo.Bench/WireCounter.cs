@@ -23,8 +23,6 @@ public sealed class WireCounter
     /// <summary>Responses that carried no event (counted by the clients that can tell, or by the handler for 204s).</summary>
     public long EmptyResponses => Interlocked.Read(ref _emptyResponses);
 
-    public void CountRequest() => Interlocked.Increment(ref _requests);
-
     public void CountEmpty() => Interlocked.Increment(ref _emptyResponses);
 
     /// <summary>A handler whose connections are counted; share one per run.</summary>
@@ -60,7 +58,7 @@ public sealed class WireCounter
     {
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
-            counter.CountRequest();
+            Interlocked.Increment(ref counter._requests);
             var response = await base.SendAsync(request, cancellationToken);
             if (response.StatusCode == HttpStatusCode.NoContent)
             {

@@ -70,10 +70,10 @@ public sealed class RealtimeOptions : IValidatableObject
                 [nameof(LongPollTimeout)]);
         }
 
-        if (TickerEventsPerSecond is > 0 and < Events.DemoTicker.MinEventsPerSecond)
+        if (TickerEventsPerSecond is > 0 and < Events.SteadyRate.MinEventsPerSecond)
         {
             yield return new ValidationResult(
-                $"Realtime:TickerEventsPerSecond must be 0 (off) or at least {Events.DemoTicker.MinEventsPerSecond}.",
+                $"Realtime:TickerEventsPerSecond must be 0 (off) or at least {Events.SteadyRate.MinEventsPerSecond}.",
                 [nameof(TickerEventsPerSecond)]);
         }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
+using RealtimeDemo.Events;
 
 namespace RealtimeDemo.Bench.Baselines.Events;
 
@@ -9,24 +10,16 @@ namespace RealtimeDemo.Bench.Baselines.Events;
 /// </summary>
 public sealed partial class Publisher(IEnumerable<IEventSink> sinks, ILogger<Publisher> logger) : BackgroundService
 {
-    /// <summary>The highest rate: PeriodicTimer's period cannot go below 1 ms.</summary>
-    public const double MaxEventsPerSecond = 1000;
-
-    /// <summary>The lowest rate besides 0 (off), as RealtimeDemo's ticker.</summary>
-    public const double MinEventsPerSecond = 0.01;
-
     private readonly IEventSink[] _sinks = [.. sinks];
     private readonly Lock _lock = new();
-    private double _eventsPerSecond;
+
+    // The same pacing as RealtimeDemo's demo ticker (this project compiles its SteadyRate file), so both sides of a
+    // comparison publish alike under load.
+    private readonly SteadyRate _rate = new(0, TimeProvider.System);
     private long _seq;
-    private PeriodicTimer? _timer;
-    private TaskCompletionSource _rateChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Fixed for the process, like RealtimeDemo's in-memory epoch: short lower-case hex.</summary>
     public string Epoch { get; } = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
-
-    public static bool IsValidRate(double eventsPerSecond) =>
-        eventsPerSecond == 0 || eventsPerSecond is >= MinEventsPerSecond and <= MaxEventsPerSecond;
 
     /// <summary>The rate and the seq of the last event published, read together.</summary>
     public (double EventsPerSecond, long Seq) State
@@ -35,98 +28,53 @@ public sealed partial class Publisher(IEnumerable<IEventSink> sinks, ILogger<Pub
         {
             lock (_lock)
             {
-                return (_eventsPerSecond, _seq);
+                return (_rate.EventsPerSecond, _seq);
             }
         }
     }
 
     /// <summary>
-    /// Changes the rate at once (the current period is abandoned) and returns the state after it. Publishing
-    /// happens under the same lock, so once this returns with 0 the returned seq is final: the bench reads
-    /// "the last event" from it.
+    /// Changes the rate at once and returns the state after it. Publishing happens under the same lock and checks the
+    /// rate's generation, so once this returns with 0 the returned seq is final: the bench reads "the last event" from it.
     /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The rate is neither 0 nor within <see cref="SteadyRate"/>'s bounds.</exception>
     public (double EventsPerSecond, long Seq) SetRate(double eventsPerSecond)
     {
-        if (!IsValidRate(eventsPerSecond))
-        {
-            throw new ArgumentOutOfRangeException(nameof(eventsPerSecond), eventsPerSecond, "A rate is 0 (off) or 0.01 to 1000 events per second.");
-        }
-
-        TaskCompletionSource changed;
-        (double, long) state;
         lock (_lock)
         {
-            _eventsPerSecond = eventsPerSecond;
-
-            // Disposing the timer ends the publishing loop's current wait; it starts a new timer at the new rate.
-            _timer?.Dispose();
-            _timer = null;
-            (changed, _rateChanged) = (_rateChanged, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
-            state = (_eventsPerSecond, _seq);
+            _rate.EventsPerSecond = eventsPerSecond;
+            return (_rate.EventsPerSecond, _seq);
         }
-
-        changed.SetResult();
-        return state;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var random = new Random();
         var price = 100m;
-        while (!stoppingToken.IsCancellationRequested)
+        try
         {
-            Task rateChanged;
-            PeriodicTimer? timer = null;
-            double rate;
-            lock (_lock)
+            while (true)
             {
-                (rateChanged, rate) = (_rateChanged.Task, _eventsPerSecond);
-                if (rate > 0)
+                var (due, generation) = await _rate.WaitForTicksAsync(stoppingToken);
+                for (var published = true; published && due > 0; due--)
                 {
-                    _timer = timer = new PeriodicTimer(TimeSpan.FromSeconds(1 / rate));
-                }
-            }
-
-            if (timer is null)
-            {
-                await rateChanged.WaitAsync(stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                continue;
-            }
-
-            using (timer)
-            {
-                try
-                {
-                    // As RealtimeDemo's ticker: publish what the clock says is due, so a late timer on a busy machine
-                    // does not lower the rate (PeriodicTimer folds missed ticks into one).
-                    var started = System.Diagnostics.Stopwatch.GetTimestamp();
-                    long published = 0;
-                    var current = true;
-                    while (current && await timer.WaitForNextTickAsync(stoppingToken))
-                    {
-                        var due = (long)((System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds * rate) + 1e-9);
-                        for (published = Math.Max(published, due - (long)Math.Ceiling(rate)); current && published < due; published++)
-                        {
-                            var change = Math.Round((decimal)(random.NextDouble() - 0.5) * 2m, 2);
-                            price = Math.Max(1m, price + change);
-                            current = TryPublish(timer, new TickData("ACME", price, change));
-                        }
-                    }
-                }
-                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-                {
-                    return;
+                    var change = Math.Round((decimal)(random.NextDouble() - 0.5) * 2m, 2);
+                    price = Math.Max(1m, price + change);
+                    published = TryPublish(generation, new TickData("ACME", price, change));
                 }
             }
         }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
     }
 
-    private bool TryPublish(PeriodicTimer timer, TickData data)
+    private bool TryPublish(long generation, TickData data)
     {
         lock (_lock)
         {
-            // A rate change between the tick and here replaced the timer: this tick belongs to the old rate.
-            if (!ReferenceEquals(_timer, timer))
+            // A rate change between the tick and here: this tick belongs to the old rate.
+            if (generation != _rate.Generation)
             {
                 return false;
             }

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json;
 
 namespace RealtimeDemo.Bench.Clients;
@@ -30,11 +31,7 @@ public sealed class PollClient(ClientContext context, string path, TimeSpan inte
 
             foreach (var item in events.EnumerateArray())
             {
-                var seq = item.GetProperty("seq").GetInt64();
-                if (Recorder.TryParseWireTime(System.Text.Encoding.UTF8.GetBytes(item.GetProperty("time").GetString()!), out var time))
-                {
-                    Context.Recorder.Record(Progress, seq, time);
-                }
+                Record(JsonMarshal.GetRawUtf8Value(item));
             }
 
             _cursor = json.RootElement.GetProperty("cursor").GetString();

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR.Client;
@@ -24,14 +25,7 @@ public sealed class SignalRClient(ClientContext context, HttpTransportType trans
                 };
             })
             .Build();
-        _connection.On<JsonElement>("event", ev =>
-        {
-            if (ev.TryGetProperty("seq", out var seq) && ev.TryGetProperty("time", out var time)
-                && Recorder.TryParseWireTime(System.Text.Encoding.UTF8.GetBytes(time.GetString()!), out var sent))
-            {
-                Context.Recorder.Record(Progress, seq.GetInt64(), sent);
-            }
-        });
+        _connection.On<JsonElement>("event", ev => Record(JsonMarshal.GetRawUtf8Value(ev)));
         await _connection.StartAsync(cancellationToken);
     }
 

@@ -26,9 +26,9 @@ internal static class TickerEndpoint
                 detail: "Set Realtime:TickerAdjustable to true to let clients change it.");
         }
 
-        if (body.EventsPerSecond is not { } rate || !DemoTicker.IsValidRate(rate))
+        if (body.EventsPerSecond is not { } rate || !SteadyRate.IsValid(rate))
         {
-            return Problems.Invalid("eventsPerSecond", $"must be 0 (off) or a number from {DemoTicker.MinEventsPerSecond} to {DemoTicker.MaxEventsPerSecond}");
+            return Problems.Invalid("eventsPerSecond", $"must be 0 (off) or a number from {SteadyRate.MinEventsPerSecond} to {SteadyRate.MaxEventsPerSecond}");
         }
 
         ticker.EventsPerSecond = rate;
@@ -36,7 +36,7 @@ internal static class TickerEndpoint
     }
 
     private static IResult State(DemoTicker ticker, RealtimeOptions options) =>
-        TypedResults.Ok(new TickerState(ticker.EventsPerSecond, options.TickerAdjustable, DemoTicker.MaxEventsPerSecond));
+        TypedResults.Ok(new TickerState(ticker.EventsPerSecond, options.TickerAdjustable, SteadyRate.MaxEventsPerSecond));
 
     internal sealed record TickerRate(double? EventsPerSecond);
 

@@ -41,7 +41,7 @@ public sealed partial class TransportStats
 
     public static string NameOf(Transport transport) => Names[(int)transport];
 
-    /// <summary>Counts one request (a poll, a stream or an upgrade) and whether it delivered nothing.</summary>
+    /// <summary>Counts one request: a poll, a stream or an upgrade.</summary>
     public void CountRequest(Transport transport)
     {
         Interlocked.Increment(ref _counters[(int)transport].Requests);

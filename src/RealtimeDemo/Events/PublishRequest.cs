@@ -148,7 +148,7 @@ public sealed record PublishRequest(string Type, JsonElement Data)
     /// Reads a JSON string; false for one that is valid JSON but not valid Unicode, such as a lone surrogate
     /// escape (<c>"\uD800"</c>), which the parser accepts and only decoding refuses.
     /// </summary>
-    public static bool TryGetText(JsonElement value, [NotNullWhen(true)] out string? text)
+    private static bool TryGetText(JsonElement value, [NotNullWhen(true)] out string? text)
     {
         try
         {

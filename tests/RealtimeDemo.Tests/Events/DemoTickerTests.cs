@@ -16,18 +16,12 @@ public sealed class DemoTickerTests
     public async Task PublishesOneTickPerIntervalAtTheConfiguredRate()
     {
         var cancellationToken = TestClients.Deadline();
-        var log = new InMemoryEventLog(100, _time);
-        using var ticker = NewTicker(log, eventsPerSecond: 4);
-        await ticker.StartAsync(cancellationToken);
+        var (log, ticker) = await StartTickerAsync(eventsPerSecond: 4, cancellationToken);
+        using var _ = ticker;
 
-        // ExecuteAsync starts on the thread pool: wait until its timer exists before moving the clock.
-        await _time.TimerCreated.WaitAsync(cancellationToken);
         for (var expected = 1; expected <= 3; expected++)
         {
-            var appended = log.NextAppend;
-            _time.Advance(TimeSpan.FromMilliseconds(250));
-            await appended.WaitAsync(cancellationToken);
-            Assert.Equal(expected, log.Head.Seq);
+            await AdvanceUntilSeqAsync(log, TimeSpan.FromMilliseconds(250), expected, cancellationToken);
         }
 
         await ticker.StopAsync(cancellationToken);
@@ -58,12 +52,40 @@ public sealed class DemoTickerTests
         Assert.Equal(0, log.Head.Seq);
 
         ticker.EventsPerSecond = 2;
-        await _time.TimerCreated.WaitAsync(cancellationToken);
-        var appended = log.NextAppend;
-        _time.Advance(TimeSpan.FromMilliseconds(500));
-        await appended.WaitAsync(cancellationToken);
+        await _time.TimerCreatedAsync(cancellationToken);
+        await AdvanceUntilSeqAsync(log, TimeSpan.FromMilliseconds(500), 1, cancellationToken);
+        await ticker.StopAsync(cancellationToken);
+    }
 
+    [Fact]
+    public async Task ChangingTheRateWhileTickingTakesEffectAtOnce()
+    {
+        var cancellationToken = TestClients.Deadline();
+        var (log, ticker) = await StartTickerAsync(eventsPerSecond: 4, cancellationToken);
+        using var _ = ticker;
+        await AdvanceUntilSeqAsync(log, TimeSpan.FromMilliseconds(250), 1, cancellationToken);
+
+        // On a thread of its own: a setter that never returns must fail the test, not hang it.
+        await Task.Run(() => ticker.EventsPerSecond = 1, cancellationToken).WaitAsync(cancellationToken);
+        await _time.TimerCreatedAsync(cancellationToken);
+
+        // The old 250 ms period is gone: a quarter second brings nothing, the new second brings one tick.
+        _time.Advance(TimeSpan.FromMilliseconds(250));
         Assert.Equal(1, log.Head.Seq);
+        await AdvanceUntilSeqAsync(log, TimeSpan.FromMilliseconds(750), 2, cancellationToken);
+        await ticker.StopAsync(cancellationToken);
+    }
+
+    [Fact]
+    public async Task LateTimerPublishesEveryTickThatFellDue()
+    {
+        var cancellationToken = TestClients.Deadline();
+        var (log, ticker) = await StartTickerAsync(eventsPerSecond: 4, cancellationToken);
+        using var _ = ticker;
+
+        // A busy machine: one late timer callback after a whole second, where four ticks fell due.
+        await AdvanceUntilSeqAsync(log, TimeSpan.FromSeconds(1), 4, cancellationToken);
+
         await ticker.StopAsync(cancellationToken);
     }
 
@@ -79,20 +101,45 @@ public sealed class DemoTickerTests
         Assert.Throws<ArgumentOutOfRangeException>(() => ticker.EventsPerSecond = eventsPerSecond);
     }
 
+    // Starts a ticker on the fake clock; ExecuteAsync runs on the thread pool, so wait until its timer exists.
+    private async Task<(InMemoryEventLog Log, DemoTicker Ticker)> StartTickerAsync(double eventsPerSecond, CancellationToken cancellationToken)
+    {
+        var log = new InMemoryEventLog(100, _time);
+        var ticker = NewTicker(log, eventsPerSecond);
+        await ticker.StartAsync(cancellationToken);
+        await _time.TimerCreatedAsync(cancellationToken);
+        return (log, ticker);
+    }
+
+    // Moves the clock once, then waits for the appends that brings: the log must then stand exactly at expectedSeq.
+    private async Task AdvanceUntilSeqAsync(InMemoryEventLog log, TimeSpan step, long expectedSeq, CancellationToken cancellationToken)
+    {
+        var appended = log.NextAppend;
+        _time.Advance(step);
+        while (log.Head.Seq < expectedSeq)
+        {
+            await appended.WaitAsync(cancellationToken);
+            appended = log.NextAppend;
+        }
+
+        Assert.Equal(expectedSeq, log.Head.Seq);
+    }
+
     private DemoTicker NewTicker(IEventLog log, double eventsPerSecond) =>
         new(log, Options.Create(new RealtimeOptions { TickerEventsPerSecond = eventsPerSecond }), _time, NullLogger<DemoTicker>.Instance);
 
     /// <summary>A fake clock that also tells when a timer has been created on it.</summary>
     private sealed class ObservedTime() : FakeTimeProvider(new DateTimeOffset(2026, 11, 23, 18, 0, 0, TimeSpan.Zero))
     {
-        private readonly TaskCompletionSource _timerCreated = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly SemaphoreSlim _created = new(0);
 
-        public Task TimerCreated => _timerCreated.Task;
+        /// <summary>Waits for the next timer created on this clock (each creation is awaited once).</summary>
+        public Task TimerCreatedAsync(CancellationToken cancellationToken) => _created.WaitAsync(cancellationToken);
 
         public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
         {
             var timer = base.CreateTimer(callback, state, dueTime, period);
-            _timerCreated.TrySetResult();
+            _created.Release();
             return timer;
         }
     }

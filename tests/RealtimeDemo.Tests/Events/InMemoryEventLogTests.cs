@@ -156,11 +156,15 @@ public sealed class InMemoryEventLogTests
         Assert.Equal(Enumerable.Range(1, 10).Select(i => (long)i), seen);
     }
 
+    // Retention 8, 24 appended: the ring keeps 17..24, so a cursor up to 15 has lost at least one event.
     [Theory]
-    [InlineData(0L)]
-    [InlineData(1L)]
-    [InlineData(15L)]
-    public async Task ReadFromACursorOverwrittenByTheRingReportsExpiredAndStartsAtTheOldestRetained(long after)
+    [InlineData(0L, 17L, GapReason.Expired)]
+    [InlineData(1L, 17L, GapReason.Expired)]
+    [InlineData(15L, 17L, GapReason.Expired)]
+    [InlineData(16L, 17L, GapReason.None)]
+    [InlineData(20L, 21L, GapReason.None)]
+    [InlineData(23L, 24L, GapReason.None)]
+    public async Task ReadAfterWrapAroundStartsAtTheRightSeqAndReportsAGapOnlyForLostEvents(long after, long first, GapReason gap)
     {
         const int Retention = 8;
         var log = NewLog(Retention);
@@ -169,26 +173,8 @@ public sealed class InMemoryEventLogTests
         var destination = new StoredEvent[100];
         var read = log.Read(new EventCursor(Epoch, after), destination);
 
-        // Head is 24: the ring keeps 17..24, so anything up to 15 has lost at least one event.
-        Assert.Equal(new LogRead(Retention, new EventCursor(Epoch, 24), GapReason.Expired), read);
-        Assert.Equal(Enumerable.Range(17, Retention).Select(i => (long)i), destination[..read.Count].Select(e => e.Seq));
-    }
-
-    [Theory]
-    [InlineData(16L)]
-    [InlineData(20L)]
-    [InlineData(23L)]
-    public async Task ReadFromACursorStillInTheRingAfterWrapAroundHasNoGap(long after)
-    {
-        const int Retention = 8;
-        var log = NewLog(Retention);
-        await AppendManyAsync(log, 3 * Retention);
-
-        var destination = new StoredEvent[100];
-        var read = log.Read(new EventCursor(Epoch, after), destination);
-
-        Assert.Equal(new LogRead((int)(24 - after), new EventCursor(Epoch, 24), GapReason.None), read);
-        Assert.Equal(Enumerable.Range((int)after + 1, (int)(24 - after)).Select(i => (long)i), destination[..read.Count].Select(e => e.Seq));
+        Assert.Equal(new LogRead((int)(24 - first + 1), new EventCursor(Epoch, 24), gap), read);
+        Assert.Equal(Enumerable.Range((int)first, (int)(24 - first + 1)).Select(i => (long)i), destination[..read.Count].Select(e => e.Seq));
     }
 
     [Theory]

@@ -26,7 +26,11 @@ public sealed class GracefulShutdownTests
         await socket.ConnectAsync(new Uri($"ws://{client.BaseAddress!.Authority}/ws?after={last.Id}"), cancellationToken);
         Assert.Equal("welcome", (await socket.ReceiveJsonAsync(cancellationToken))?.GetProperty("control").GetString());
         var longPoll = client.GetAsync($"/api/longpoll?after={last.Id}&timeout=50", cancellationToken);
-        await WaitForOpenConnectionsAsync(client, cancellationToken);
+        // The host counts a connection open once its handler is waiting on the log: then SIGTERM finds all three held.
+        foreach (var transport in new[] { "long-poll", "sse", "websocket" })
+        {
+            await client.WaitForOpenConnectionsAsync(transport, 1, cancellationToken);
+        }
 
         host.Terminate();
 
@@ -65,21 +69,5 @@ public sealed class GracefulShutdownTests
 
         Assert.Contains(items, item => item.EventType == "gap" && item.Data.Contains("epoch-changed", StringComparison.Ordinal));
         Assert.Equal(published.Id, items.Single(item => item.EventType == SseParser.EventTypeDefault).EventId);
-    }
-
-    // The host counts a connection open once its handler is waiting on the log: then SIGTERM finds all three held.
-    private static async Task WaitForOpenConnectionsAsync(HttpClient client, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            using var stats = System.Text.Json.JsonDocument.Parse(await client.GetStringAsync("/api/stats", cancellationToken));
-            var transports = stats.RootElement.GetProperty("transports");
-            if (new[] { "long-poll", "sse", "websocket" }.All(name => transports.GetProperty(name).GetProperty("open").GetInt64() == 1))
-            {
-                return;
-            }
-
-            await Task.Yield();
-        }
     }
 }

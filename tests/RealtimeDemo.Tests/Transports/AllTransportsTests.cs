@@ -23,11 +23,11 @@ public sealed class AllTransportsTests : IAsyncLifetime
         var (sseResponse, sse) = await client.OpenSseAsync($"/api/sse?after={start}", cancellationToken);
         using var _ = sseResponse;
         using var socket = await _app.Server.CreateWebSocketClient().ConnectAsync(new Uri(_app.Server.BaseAddress, $"ws?after={start}"), cancellationToken);
-        var longPolling = LongPollUntilAsync(client, start, Count, cancellationToken);
+        var longPolling = PollUntilAsync(client, "/api/longpoll?timeout=10", start, Count, cancellationToken);
 
         var published = await client.PublishManyAsync(Count, cancellationToken);
 
-        var viaShortPoll = await ShortPollUntilAsync(client, start, Count, cancellationToken);
+        var viaShortPoll = await PollUntilAsync(client, "/api/poll", start, Count, cancellationToken);
         var viaLongPoll = await longPolling;
         var viaSse = (await sse.ReadSseAsync(Count)).Select(item => item.ToEvent()).ToList();
         var viaWebSocket = await socket.ReceiveEventsAsync(Count, cancellationToken);
@@ -41,26 +41,13 @@ public sealed class AllTransportsTests : IAsyncLifetime
         Assert.All(viaWebSocket.Zip(published), pair => Assert.Equal(pair.Second.Data.GetRawText(), pair.First.Data.GetRawText()));
     }
 
-    private static async Task<List<WireEvent>> ShortPollUntilAsync(HttpClient client, string cursor, int count, CancellationToken cancellationToken)
+    // Polls (short or long) from the cursor until the count has arrived, following each answer's cursor.
+    private static async Task<List<WireEvent>> PollUntilAsync(HttpClient client, string path, string cursor, int count, CancellationToken cancellationToken)
     {
         var events = new List<WireEvent>();
         while (events.Count < count)
         {
-            var body = await client.PollAsync($"/api/poll?after={cursor}", cancellationToken);
-            Assert.False(body.Gap);
-            events.AddRange(body.Events);
-            cursor = body.Cursor;
-        }
-
-        return events;
-    }
-
-    private static async Task<List<WireEvent>> LongPollUntilAsync(HttpClient client, string cursor, int count, CancellationToken cancellationToken)
-    {
-        var events = new List<WireEvent>();
-        while (events.Count < count)
-        {
-            var body = await client.PollAsync($"/api/longpoll?after={cursor}&timeout=10", cancellationToken);
+            var body = await client.PollAsync($"{path}{(path.Contains('?') ? '&' : '?')}after={cursor}", cancellationToken);
             Assert.False(body.Gap);
             events.AddRange(body.Events);
             cursor = body.Cursor;

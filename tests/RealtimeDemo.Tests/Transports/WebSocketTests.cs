@@ -288,11 +288,9 @@ public sealed class WebSocketTests : IAsyncLifetime
     {
         // The in-memory test socket passes any bytes through; Kestrel's socket validates UTF-8 itself,
         // so only a real connection shows what a browser gets. Repeated because the failure is a race.
-        await using var app = new RealtimeDemoApplication();
-        app.UseKestrel(0);
-        app.StartServer();
+        await using var app = new KestrelApplication();
         var cancellationToken = TestClients.Deadline(30);
-        var endpoint = new UriBuilder(app.CreateClient().BaseAddress!) { Scheme = "ws", Path = "/ws" }.Uri;
+        var endpoint = app.WebSocketUri("/ws");
 
         for (var attempt = 1; attempt <= 10; attempt++)
         {
