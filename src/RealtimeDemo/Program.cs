@@ -1,11 +1,16 @@
 using RealtimeDemo.Api;
 using RealtimeDemo.Events;
 using RealtimeDemo.Hosting;
+using RealtimeDemo.Limits;
+using RealtimeDemo.Security;
 using RealtimeDemo.Transports;
 
 // Settings and the page (the top-level wwwroot/) are read from next to the binaries, where the build copies
 // them: the same files for `dotnet run`, the tests and the published image, whatever the working directory.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+
+// Kestrel's limits (sizes, data rates, keep-alive), as appsettings.json sets them.
+builder.WebHost.UseKestrelLimitsFromConfiguration();
 
 // The event log, its validated "Realtime" options and the demo ticker.
 builder.Services.AddEventLog();
@@ -15,6 +20,10 @@ builder.Services.AddObservability(builder.Configuration);
 
 // Behind a reverse proxy: the client's address and scheme from X-Forwarded-* of trusted proxies only.
 builder.Services.AddReverseProxySupport(builder.Configuration);
+
+// Which pages may use the host; how much each client and each transport may take.
+builder.Services.AddOriginCheck();
+builder.Services.AddLimits();
 
 // Errors as problem details; liveness.
 builder.Services.AddProblemDetails();
@@ -35,6 +44,8 @@ app.UseStatusCodePages();
 app.UseDefaultFiles();
 app.UseStaticFiles();
 
+app.UseOriginCheck();
+app.UseRateLimiter();
 app.UseWebSockets();
 
 // Health, metrics, the page's stats and controls, publishing.

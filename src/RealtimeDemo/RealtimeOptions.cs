@@ -17,10 +17,45 @@ public sealed class RealtimeOptions : IValidatableObject
     public double TickerEventsPerSecond { get; init; } = 1;
 
     /// <summary>
-    /// Web origins (e.g. <c>https://example.com</c>) allowed to open a WebSocket besides the host's own origin and
-    /// loopback origins. Others are refused with <c>403</c>.
+    /// Web origins (e.g. <c>https://example.com</c>) whose pages may use this host — open a WebSocket, publish, read
+    /// a stream — besides the host's own origin and loopback origins. Requests from other origins get <c>403</c>.
     /// </summary>
     public string[] AllowedOrigins { get; init; } = [];
+
+    /// <summary>
+    /// When set, publishing (<c>POST /api/events</c>, WebSocket <c>publish</c>) requires this key as a bearer token
+    /// (or, for a browser's WebSocket, a <c>token</c> query parameter). Reading stays open. Unset: anyone may publish.
+    /// </summary>
+    [MinLength(16, ErrorMessage = "Realtime:PublishKey must be at least {1} characters long (or left unset).")]
+    public string? PublishKey { get; init; }
+
+    /// <summary>How many events one client (by address) may publish per second, sustained; POST and WebSocket together.</summary>
+    [Range(1, 1_000_000, ErrorMessage = "Realtime:PublishPermitsPerSecond must be between {1} and {2}.")]
+    public int PublishPermitsPerSecond { get; init; } = 50;
+
+    /// <summary>How many publishes one client may make at once before the sustained rate applies.</summary>
+    [Range(1, 1_000_000, ErrorMessage = "Realtime:PublishBurst must be between {1} and {2}.")]
+    public int PublishBurst { get; init; } = 100;
+
+    /// <summary>Open SSE streams this host holds at most; more get <c>503</c> with <c>Retry-After</c>.</summary>
+    [Range(1, 1_000_000, ErrorMessage = "Realtime:MaxSseConnections must be between {1} and {2}.")]
+    public int MaxSseConnections { get; init; } = 10_000;
+
+    /// <summary>Open WebSockets this host holds at most; more get <c>503</c> with <c>Retry-After</c>.</summary>
+    [Range(1, 1_000_000, ErrorMessage = "Realtime:MaxWebSocketConnections must be between {1} and {2}.")]
+    public int MaxWebSocketConnections { get; init; } = 10_000;
+
+    /// <summary>Long polls this host holds at once at most; more get <c>503</c> with <c>Retry-After</c>.</summary>
+    [Range(1, 1_000_000, ErrorMessage = "Realtime:MaxLongPollConnections must be between {1} and {2}.")]
+    public int MaxLongPollConnections { get; init; } = 10_000;
+
+    /// <summary>
+    /// How long one write to an SSE or WebSocket client may take. A client that stops reading fills its socket
+    /// buffers and then blocks the write; past this time the connection is dropped (logged and counted), and the
+    /// client resumes from its cursor when it reads again.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00", ErrorMessage = "Realtime:SendTimeout must be between {1} and {2}.")]
+    public TimeSpan SendTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Whether clients (the page) may change the ticker's rate through <c>PUT /api/ticker</c>; on in Development.</summary>
     public bool TickerAdjustable { get; init; }
@@ -75,6 +110,13 @@ public sealed class RealtimeOptions : IValidatableObject
             yield return new ValidationResult(
                 $"Realtime:TickerEventsPerSecond must be 0 (off) or at least {Events.SteadyRate.MinEventsPerSecond}.",
                 [nameof(TickerEventsPerSecond)]);
+        }
+
+        if (PublishBurst < PublishPermitsPerSecond)
+        {
+            yield return new ValidationResult(
+                $"Realtime:PublishBurst ({PublishBurst}) must be at least Realtime:PublishPermitsPerSecond ({PublishPermitsPerSecond}).",
+                [nameof(PublishBurst)]);
         }
 
         if (MaxEventDataBytes > MaxPublishBodyBytes)

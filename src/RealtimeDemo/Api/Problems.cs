@@ -22,5 +22,5 @@ internal static class Problems
         TypedResults.Problem(
             statusCode: StatusCodes.Status403Forbidden,
             title: "Origin not allowed",
-            detail: $"Pages from {origin} may not open a WebSocket here; add the origin to Realtime:AllowedOrigins to allow it.");
+            detail: $"Pages from {origin} may not use this host; add the origin to Realtime:AllowedOrigins to allow it.");
 }

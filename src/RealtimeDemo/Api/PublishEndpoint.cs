@@ -1,6 +1,9 @@
 using System.IO.Pipelines;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using RealtimeDemo.Events;
+using RealtimeDemo.Limits;
+using RealtimeDemo.Security;
 
 namespace RealtimeDemo.Api;
 
@@ -13,17 +16,42 @@ internal static class PublishEndpoint
         return app;
     }
 
-    private static async Task<IResult> PublishAsync(HttpRequest request, IEventLog log, IOptions<RealtimeOptions> options, CancellationToken cancellationToken)
+    private static async Task<IResult> PublishAsync(
+        HttpContext context,
+        IEventLog log,
+        IOptions<RealtimeOptions> options,
+        PublishRateLimiter rateLimiter,
+        CancellationToken cancellationToken)
     {
+        var request = context.Request;
+        var limits = options.Value;
+        var access = PublishKey.Verify(request, limits, allowQueryToken: false);
+        if (access != PublishKey.Check.Granted)
+        {
+            return PublishKey.Unauthorized(context, access);
+        }
+
+        // Before the body is read: a flood of bad publishes is held back as much as a flood of good ones.
+        if (!rateLimiter.TryAcquire(context, out var retryAfter))
+        {
+            return PublishRateLimiter.TooManyRequests(context, retryAfter, limits);
+        }
+
         if (!request.HasJsonContentType())
         {
             return Problems.UnsupportedMediaType(request.ContentType);
         }
 
-        var limits = options.Value;
         if (request.ContentLength > limits.MaxPublishBodyBytes)
         {
             return BodyTooLarge(limits);
+        }
+
+        // Kestrel's request body limit (Kestrel:Limits:MaxRequestBodySize) is for every endpoint; here the publish
+        // limit rules, and the one byte over it that tells an over-long body apart must be readable.
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodyLimit)
+        {
+            bodyLimit.MaxRequestBodySize = limits.MaxPublishBodyBytes + 1;
         }
 
         // Read one byte past the limit so an over-long body is recognised without buffering all of it.

@@ -26,6 +26,7 @@ public sealed partial class TransportStats
     private readonly Counter<long> _requests;
     private readonly Counter<long> _delivered;
     private readonly UpDownCounter<long> _open;
+    private readonly Counter<long> _dropped;
     private readonly TimeProvider _time;
     private readonly ILogger<TransportStats> _logger;
 
@@ -35,6 +36,7 @@ public sealed partial class TransportStats
         _requests = meter.CreateCounter<long>("realtime.requests", "{request}", "HTTP requests and upgrades served, by transport");
         _delivered = meter.CreateCounter<long>("realtime.events.delivered", "{event}", "Events written to clients, by transport");
         _open = meter.CreateUpDownCounter<long>("realtime.connections.open", "{connection}", "Long-lived connections open now, by transport");
+        _dropped = meter.CreateCounter<long>("realtime.connections.dropped", "{connection}", "Connections dropped because the client stopped reading, by transport");
         _time = time;
         _logger = logger;
     }
@@ -62,6 +64,13 @@ public sealed partial class TransportStats
         _delivered.Add(events, Tag(transport));
     }
 
+    /// <summary>Counts a connection dropped because its client stopped reading.</summary>
+    public void CountDropped(Transport transport)
+    {
+        Interlocked.Increment(ref _counters[(int)transport].Dropped);
+        _dropped.Add(1, Tag(transport));
+    }
+
     /// <summary>Marks a long-lived connection open; dispose the result when it ends.</summary>
     public OpenConnection Open(Transport transport)
     {
@@ -79,7 +88,8 @@ public sealed partial class TransportStats
                 Interlocked.Read(ref c.Requests),
                 Interlocked.Read(ref c.EmptyResponses),
                 Interlocked.Read(ref c.Delivered),
-                Interlocked.Read(ref c.Open));
+                Interlocked.Read(ref c.Open),
+                Interlocked.Read(ref c.Dropped));
         });
 
     private void Close(Transport transport, long startedAt, long delivered, string reason)
@@ -101,6 +111,7 @@ public sealed partial class TransportStats
         public long EmptyResponses;
         public long Delivered;
         public long Open;
+        public long Dropped;
     }
 
     /// <summary>One long-lived connection, from open to its log line.</summary>
@@ -125,7 +136,7 @@ public sealed partial class TransportStats
 }
 
 /// <summary>One transport's counters since the host started.</summary>
-public sealed record TransportSnapshot(long Requests, long EmptyResponses, long Delivered, long Open);
+public sealed record TransportSnapshot(long Requests, long EmptyResponses, long Delivered, long Open, long Dropped);
 
 /// <summary>Why a long-lived connection ended, as logged.</summary>
 public static class EndReason
@@ -135,4 +146,5 @@ public static class EndReason
     public const string Delivered = "events delivered";
     public const string Timeout = "timeout with nothing new";
     public const string Error = "error";
+    public const string SlowReader = "dropped: the client stopped reading";
 }

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using RealtimeDemo.Api;
 using RealtimeDemo.Diagnostics;
 using RealtimeDemo.Events;
+using RealtimeDemo.Limits;
 
 namespace RealtimeDemo.Transports;
 
@@ -15,7 +16,7 @@ internal static class LongPollTransport
 {
     public static IEndpointRouteBuilder MapLongPoll(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/longpoll", PollAsync);
+        app.MapGet("/api/longpoll", PollAsync).RequireConnectionCap(Transport.LongPoll);
         return app;
     }
 

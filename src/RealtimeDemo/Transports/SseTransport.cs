@@ -3,9 +3,11 @@ using System.Globalization;
 using System.IO.Pipelines;
 using System.Text;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Microsoft.Extensions.Options;
 using RealtimeDemo.Diagnostics;
 using RealtimeDemo.Events;
+using RealtimeDemo.Limits;
 
 namespace RealtimeDemo.Transports;
 
@@ -24,7 +26,7 @@ internal static class SseTransport
 
     public static IEndpointRouteBuilder MapSse(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/sse", StreamAsync);
+        app.MapGet("/api/sse", StreamAsync).RequireConnectionCap(Transport.Sse);
         return app;
     }
 
@@ -35,6 +37,7 @@ internal static class SseTransport
         IOptions<RealtimeOptions> options,
         TransportStats stats,
         TimeProvider time,
+        SlowReaderWatchdog watchdog,
         IHostApplicationLifetime lifetime)
     {
         stats.CountRequest(Transport.Sse);
@@ -55,17 +58,24 @@ internal static class SseTransport
         response.Headers["X-Accel-Buffering"] = "no"; // nginx: pass each frame through instead of buffering the response
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
 
-        // Kestrel's minimum response data rate stays on for this stream: a reader too slow to take its events
-        // is cut, and resumes from its cursor, instead of making the server hold its backlog.
+        // One rule for a reader that stops reading, the same on both streams: a write blocked past
+        // Realtime:SendTimeout drops it (the watchdog). Kestrel's minimum response data rate would cut a quiet but
+        // healthy stream by another rule, so it is off for this response.
+        if (context.Features.Get<IHttpMinResponseDataRateFeature>() is { } minimumRate)
+        {
+            minimumRate.MinDataRate = null;
+        }
+
         using var connection = stats.Open(Transport.Sse);
+        using var watch = watchdog.Start(Transport.Sse, connection, context);
         using var streamEnd = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
         var reader = new CursorReader(log, cursor, settings.ReadBatchSize, time, longLived: true);
         var writer = response.BodyWriter;
         try
         {
             writer.Write(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"retry: {(long)settings.SseRetry.TotalMilliseconds}\n\n")));
-            await writer.FlushAsync(streamEnd.Token);
-            await StreamEventsAsync(reader, writer, connection, log, settings.SseHeartbeatInterval, streamEnd.Token);
+            await FlushAsync(writer, watch, streamEnd.Token);
+            await StreamEventsAsync(reader, writer, connection, watch, log, settings.SseHeartbeatInterval, streamEnd.Token);
         }
         catch (OperationCanceledException) when (streamEnd.IsCancellationRequested)
         {
@@ -77,6 +87,7 @@ internal static class SseTransport
         CursorReader reader,
         PipeWriter writer,
         TransportStats.OpenConnection connection,
+        SlowReaderWatchdog.Watch watch,
         IEventLog log,
         TimeSpan heartbeatInterval,
         CancellationToken cancellationToken)
@@ -102,7 +113,7 @@ internal static class SseTransport
             if (events.Length > 0 || gap is not GapReason.None)
             {
                 connection.CountDelivered(events.Length);
-                if ((await writer.FlushAsync(cancellationToken)).IsCompleted)
+                if (await FlushAsync(writer, watch, cancellationToken))
                 {
                     connection.End(EndReason.ClientClosed);
                     return;
@@ -119,12 +130,26 @@ internal static class SseTransport
                 // After a silent interval, a comment line: ignored by EventSource, but it keeps proxies and load
                 // balancers from cutting the stream.
                 writer.Write(Heartbeat);
-                if ((await writer.FlushAsync(cancellationToken)).IsCompleted)
+                if (await FlushAsync(writer, watch, cancellationToken))
                 {
                     connection.End(EndReason.ClientClosed);
                     return;
                 }
             }
+        }
+    }
+
+    /// <summary>Flushes under the watchdog's eye; true when the client has gone.</summary>
+    private static async ValueTask<bool> FlushAsync(PipeWriter writer, SlowReaderWatchdog.Watch watch, CancellationToken cancellationToken)
+    {
+        watch.Writing();
+        try
+        {
+            return (await writer.FlushAsync(cancellationToken)).IsCompleted;
+        }
+        finally
+        {
+            watch.Written();
         }
     }
 }

@@ -6,6 +6,8 @@ using Microsoft.Extensions.Options;
 using RealtimeDemo.Api;
 using RealtimeDemo.Diagnostics;
 using RealtimeDemo.Events;
+using RealtimeDemo.Limits;
+using RealtimeDemo.Security;
 
 namespace RealtimeDemo.Transports;
 
@@ -21,7 +23,7 @@ internal static partial class WebSocketTransport
     public static IEndpointRouteBuilder MapWebSocket(this IEndpointRouteBuilder app)
     {
         // Map, not MapGet: WebSockets over HTTP/2 arrive as CONNECT requests.
-        app.Map("/ws", AcceptAsync);
+        app.Map("/ws", AcceptAsync).RequireConnectionCap(Transport.WebSocket);
         return app;
     }
 
@@ -32,6 +34,8 @@ internal static partial class WebSocketTransport
         IOptions<RealtimeOptions> options,
         TransportStats stats,
         TimeProvider time,
+        PublishRateLimiter publishLimit,
+        SlowReaderWatchdog watchdog,
         IHostApplicationLifetime lifetime,
         ILoggerFactory loggers)
     {
@@ -50,11 +54,12 @@ internal static partial class WebSocketTransport
             return;
         }
 
+        // Reading needs no key; a wrong key is refused before the upgrade, a missing one only when the client publishes.
         var settings = options.Value;
-        if (!OriginCheck.IsAllowed(context.Request, settings))
+        var access = PublishKey.Verify(context.Request, settings, allowQueryToken: true);
+        if (access == PublishKey.Check.Wrong)
         {
-            // CORS does not apply to WebSockets: without this check any site could open one with its visitors' browsers.
-            await Problems.ForbiddenOrigin(context.Request.Headers.Origin.ToString()).ExecuteAsync(context);
+            await PublishKey.Unauthorized(context, access).ExecuteAsync(context);
             return;
         }
 
@@ -65,10 +70,15 @@ internal static partial class WebSocketTransport
             KeepAliveTimeout = settings.WebSocketKeepAliveTimeout,
         });
         using var connection = stats.Open(Transport.WebSocket);
+        using var watch = watchdog.Start(Transport.WebSocket, connection, context);
         var reader = new CursorReader(log, cursor, settings.ReadBatchSize, time, longLived: true);
-        var session = new Session(socket, reader, log, settings, connection, loggers.CreateLogger(typeof(WebSocketTransport)), context.RequestAborted);
+        var publishing = new Publishing(access == PublishKey.Check.Granted, publishLimit, context);
+        var session = new Session(socket, reader, log, settings, connection, watch, publishing, loggers.CreateLogger(typeof(WebSocketTransport)), context.RequestAborted);
         await session.RunAsync(ControlMessages.Welcome(cursor, log.Epoch, time.GetUtcNow()), lifetime.ApplicationStopping);
     }
+
+    /// <summary>What a client's publishes on this socket are checked against: the publish key, and its rate limit.</summary>
+    private sealed record Publishing(bool KeyPresented, PublishRateLimiter Limit, HttpContext Context);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "WebSocket receive loop failed; the connection is closed with 1011")]
     private static partial void LogReceiveFailed(ILogger logger, Exception exception);
@@ -84,6 +94,8 @@ internal static partial class WebSocketTransport
         IEventLog log,
         RealtimeOptions settings,
         TransportStats.OpenConnection connection,
+        SlowReaderWatchdog.Watch watch,
+        Publishing publishing,
         ILogger logger,
         CancellationToken aborted)
     {
@@ -154,6 +166,7 @@ internal static partial class WebSocketTransport
                 var sent = 0;
                 try
                 {
+                    watch.Writing();
                     for (; sent < events.Length && !stop.IsCancellationRequested; sent++)
                     {
                         await socket.SendAsync(events.Span[sent].Json, WebSocketMessageType.Text, endOfMessage: true, aborted);
@@ -161,6 +174,7 @@ internal static partial class WebSocketTransport
                 }
                 finally
                 {
+                    watch.Written();
                     _sendLock.Release();
                     connection.CountDelivered(sent);
                 }
@@ -218,7 +232,11 @@ internal static partial class WebSocketTransport
                             await RefuseAsync(WebSocketCloseStatus.InvalidPayloadData, "a text message must be valid UTF-8");
                             return;
                         default:
-                            await HandleMessageAsync(message[..length]);
+                            if (!await HandleMessageAsync(message[..length]))
+                            {
+                                return;
+                            }
+
                             break;
                     }
 
@@ -257,19 +275,38 @@ internal static partial class WebSocketTransport
             }
         }
 
-        /// <summary>Handles <c>{"type": "publish", "event": {"type", "data"}}</c>; anything else earns an error frame.</summary>
-        private async Task HandleMessageAsync(ReadOnlyMemory<byte> message)
+        /// <summary>
+        /// Handles <c>{"type": "publish", "event": {"type", "data"}}</c>; anything else, or a publish over the rate
+        /// limit, earns an error frame. False when the connection was closed instead: a publish without the key.
+        /// </summary>
+        private async Task<bool> HandleMessageAsync(ReadOnlyMemory<byte> message)
         {
-            byte[]? error;
             if (!PublishRequest.TryParseJson(new ReadOnlySequence<byte>(message), out var document, out var invalid))
             {
-                error = ControlMessages.Error("message", $"message {invalid}");
+                await SendAsync(ControlMessages.Error("message", $"message {invalid}"), aborted);
+                return true;
             }
-            else
+
+            byte[]? error;
+            using (document)
             {
-                using (document)
+                error = ReadPublish(document.RootElement, out var publish);
+                if (publish is not null)
                 {
-                    error = await PublishAsync(document.RootElement);
+                    if (!publishing.KeyPresented)
+                    {
+                        await RefuseAsync(WebSocketCloseStatus.PolicyViolation, "publishing requires the publish key (?token= or a bearer token)");
+                        return false;
+                    }
+
+                    if (publishing.Limit.TryAcquire(publishing.Context, out var retryAfter))
+                    {
+                        await log.AppendAsync(publish.Type, publish.Data, aborted);
+                    }
+                    else
+                    {
+                        error = ControlMessages.Error("rate", $"{PublishRateLimiter.RuleText(settings)}; retry after {PublishRateLimiter.Seconds(retryAfter)} s");
+                    }
                 }
             }
 
@@ -277,10 +314,14 @@ internal static partial class WebSocketTransport
             {
                 await SendAsync(error, aborted);
             }
+
+            return true;
         }
 
-        private async Task<byte[]?> PublishAsync(JsonElement message)
+        /// <summary>The publish a message asks for, or the error frame that says why it is not one.</summary>
+        private byte[]? ReadPublish(JsonElement message, out PublishRequest? publish)
         {
+            publish = null;
             if (message.ValueKind != JsonValueKind.Object || !message.TryGetProperty("type"u8, out var type) || type.ValueKind != JsonValueKind.String)
             {
                 return ControlMessages.Error("type", "type is required: a message is {\"type\": \"publish\", \"event\": {\"type\", \"data\"}}");
@@ -304,24 +345,22 @@ internal static partial class WebSocketTransport
                 return ControlMessages.Error("event", "event is required: the event to publish, {\"type\", \"data\"}");
             }
 
-            if (!PublishRequest.TryCreate(body, settings.MaxEventDataBytes, out var publish, out var refused, field: "event."))
-            {
-                return ControlMessages.Error(refused.Field, refused.ToString());
-            }
-
-            await log.AppendAsync(publish.Type, publish.Data, aborted);
-            return null;
+            return PublishRequest.TryCreate(body, settings.MaxEventDataBytes, out publish, out var refused, field: "event.")
+                ? null
+                : ControlMessages.Error(refused.Field, refused.ToString());
         }
 
         private async Task SendAsync(byte[] message, CancellationToken lockWait)
         {
             await _sendLock.WaitAsync(lockWait);
+            watch.Writing();
             try
             {
                 await socket.SendAsync(message, WebSocketMessageType.Text, endOfMessage: true, aborted);
             }
             finally
             {
+                watch.Written();
                 _sendLock.Release();
             }
         }
