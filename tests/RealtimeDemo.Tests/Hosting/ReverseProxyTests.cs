@@ -3,8 +3,6 @@ using System.Net.ServerSentEvents;
 using System.Net.WebSockets;
 using Microsoft.Extensions.DependencyInjection;
 using RealtimeDemo.Tests.Infrastructure;
-using Serilog.Core;
-using Serilog.Events;
 
 namespace RealtimeDemo.Tests.Hosting;
 
@@ -146,10 +144,10 @@ public sealed class ReverseProxyTests : IAsyncLifetime
     [Fact]
     public async Task ForwardedClientAddressAndSchemeAreHonouredFromALoopbackProxy()
     {
-        var requests = new CollectingSink();
+        var logs = new LogCapture();
         await using var app = new KestrelApplication(
             new Dictionary<string, string?> { ["Serilog:MinimumLevel:Override:Serilog.AspNetCore.RequestLoggingMiddleware"] = "Information" },
-            services: services => services.AddSingleton<ILogEventSink>(requests));
+            services: logs.Register);
         using var client = app.CreateSocketClient();
         using var request = new HttpRequestMessage(HttpMethod.Get, "/healthz");
         request.Headers.Add("X-Forwarded-For", "203.0.113.7");
@@ -158,7 +156,7 @@ public sealed class ReverseProxyTests : IAsyncLifetime
         using var response = await client.SendAsync(request, TestClients.Deadline());
 
         // The request's log line is written as the request completes, which may be after the client has the response.
-        var logged = await requests.FirstRequestLogAsync.WaitAsync(TestClients.Deadline());
+        var logged = await logs.WaitForAsync(e => e.MessageTemplate.Text.StartsWith("HTTP ", StringComparison.Ordinal), TestClients.Deadline());
         Assert.Equal("\"/healthz\"", logged.Properties["RequestPath"].ToString());
         Assert.Equal("\"203.0.113.7\"", logged.Properties["ClientAddress"].ToString());
         Assert.Equal("\"https\"", logged.Properties["Scheme"].ToString());
@@ -215,20 +213,5 @@ public sealed class ReverseProxyTests : IAsyncLifetime
         var (response, sse) = await client.OpenSseAsync(path, cancellationToken);
         using var _ = response;
         return (await sse.ReadSseAsync(1)).Single(item => item.EventType == SseParser.EventTypeDefault).EventId!;
-    }
-
-    private sealed class CollectingSink : ILogEventSink
-    {
-        private readonly TaskCompletionSource<LogEvent> _first = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public Task<LogEvent> FirstRequestLogAsync => _first.Task;
-
-        public void Emit(LogEvent logEvent)
-        {
-            if (logEvent.MessageTemplate.Text.StartsWith("HTTP ", StringComparison.Ordinal))
-            {
-                _first.TrySetResult(logEvent);
-            }
-        }
     }
 }

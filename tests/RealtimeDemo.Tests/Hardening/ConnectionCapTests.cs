@@ -1,0 +1,116 @@
+using System.Net;
+using System.Net.WebSockets;
+using RealtimeDemo.Tests.Infrastructure;
+
+namespace RealtimeDemo.Tests.Hardening;
+
+/// <summary>Each long-lived transport has its own cap; one connection over it gets 503 with Retry-After.</summary>
+public sealed class ConnectionCapTests : IAsyncDisposable
+{
+    private readonly KestrelApplication _app = new(new Dictionary<string, string?>
+    {
+        ["Realtime:MaxSseConnections"] = "2",
+        ["Realtime:MaxWebSocketConnections"] = "1",
+        ["Realtime:MaxLongPollConnections"] = "1",
+        ["Realtime:LongPollTimeout"] = "00:00:30",
+    });
+
+    public ValueTask DisposeAsync() => _app.DisposeAsync();
+
+    [Fact]
+    public async Task SseStreamsOverTheCapGet503UntilOneCloses()
+    {
+        var cancellationToken = TestClients.Deadline();
+        using var client = _app.CreateSocketClient();
+        var (first, _) = await client.OpenSseAsync("/api/sse", cancellationToken);
+        var (second, _) = await client.OpenSseAsync("/api/sse", cancellationToken);
+        using var _second = second;
+
+        using (var third = await client.GetAsync("/api/sse", HttpCompletionOption.ResponseHeadersRead, cancellationToken))
+        {
+            await AssertRefusedAsync(third, "2 SSE streams", cancellationToken);
+        }
+
+        // Other transports have caps of their own.
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/longpoll?timeout=0", cancellationToken)).StatusCode);
+
+        first.Dispose();
+        using var fourth = await OpenWhenFreedAsync(() => client.GetAsync("/api/sse", HttpCompletionOption.ResponseHeadersRead, cancellationToken), cancellationToken);
+        Assert.Equal(HttpStatusCode.OK, fourth.StatusCode);
+    }
+
+    [Fact]
+    public async Task WebSocketsOverTheCapGet503BeforeTheUpgrade()
+    {
+        var cancellationToken = TestClients.Deadline();
+        using var client = _app.CreateSocketClient();
+        var first = new ClientWebSocket();
+        await first.ConnectAsync(_app.WebSocketUri("/ws"), cancellationToken);
+
+        using (var second = await client.SendAsync(UpgradeRequest(), cancellationToken))
+        {
+            await AssertRefusedAsync(second, "1 WebSockets", cancellationToken);
+        }
+
+        await first.CloseAsync(WebSocketCloseStatus.NormalClosure, "", cancellationToken);
+        first.Dispose();
+        using var third = await OpenWhenFreedAsync(() => client.SendAsync(UpgradeRequest(), HttpCompletionOption.ResponseHeadersRead, cancellationToken), cancellationToken);
+        Assert.Equal(HttpStatusCode.SwitchingProtocols, third.StatusCode);
+    }
+
+    [Fact]
+    public async Task HeldLongPollsOverTheCapGet503()
+    {
+        var cancellationToken = TestClients.Deadline();
+        using var client = _app.CreateSocketClient();
+        using var held = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var holding = client.GetAsync("/api/longpoll", held.Token);
+        await client.WaitForOpenConnectionsAsync("long-poll", 1, cancellationToken);
+
+        using (var second = await client.GetAsync("/api/longpoll", cancellationToken))
+        {
+            await AssertRefusedAsync(second, "1 long polls", cancellationToken);
+        }
+
+        // The held poll answers the next event, which frees its slot.
+        await client.PublishAsync("chat", new { }, cancellationToken);
+        Assert.Equal(HttpStatusCode.OK, (await holding).StatusCode);
+        using var third = await OpenWhenFreedAsync(() => client.GetAsync("/api/longpoll?timeout=0", cancellationToken), cancellationToken);
+        Assert.Equal(HttpStatusCode.OK, third.StatusCode);
+    }
+
+    private static async Task AssertRefusedAsync(HttpResponseMessage response, string limit, CancellationToken cancellationToken)
+    {
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(5), response.Headers.RetryAfter?.Delta);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains(limit, await response.Content.ReadAsStringAsync(cancellationToken), StringComparison.Ordinal);
+    }
+
+    // A slot is freed when the request that held it has completed on the server, a moment after the client sees its
+    // end: retry, as a client honouring Retry-After would, until the deadline.
+    private static async Task<HttpResponseMessage> OpenWhenFreedAsync(Func<Task<HttpResponseMessage>> open, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var result = await open();
+            if (result.StatusCode != HttpStatusCode.ServiceUnavailable)
+            {
+                return result;
+            }
+
+            result.Dispose();
+            await Task.Delay(20, cancellationToken);
+        }
+    }
+
+    private static HttpRequestMessage UpgradeRequest()
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, "/ws");
+        request.Headers.Add("Connection", "Upgrade");
+        request.Headers.Add("Upgrade", "websocket");
+        request.Headers.Add("Sec-WebSocket-Version", "13");
+        request.Headers.Add("Sec-WebSocket-Key", Convert.ToBase64String(Guid.NewGuid().ToByteArray()));
+        return request;
+    }
+}
