@@ -83,4 +83,10 @@ static Task<ServerProcess> StartServerAsync(bool baseline, BenchOptions options,
             ["Realtime__TickerAdjustable"] = "true",
             ["Realtime__Retention"] = Math.Max(10_000, (int)(options.Rate * (options.Seconds + 30))).ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Serilog__MinimumLevel__Default"] = "Warning",
+            // Limits raised for load: the bench's tens of thousands of connections come from one machine.
+            ["Realtime__MaxSseConnections"] = "1000000",
+            ["Realtime__MaxWebSocketConnections"] = "1000000",
+            ["Realtime__MaxLongPollConnections"] = "1000000",
+            ["Realtime__SendTimeout"] = "00:01:00",
+            ["Kestrel__Limits__MaxConcurrentConnections"] = "1000000",
         }, cancellationToken);
