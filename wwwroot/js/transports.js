@@ -216,9 +216,11 @@ export class WebSocketTransport extends Transport {
       else if (parsed.control === 'error') this.sink.error(parsed.message);
       else if (!parsed.control) this.deliver(parsed);
     };
-    socket.onclose = () => {
+    socket.onclose = (closed) => {
       if (socket !== this.#socket) return;
       this.#socket = null;
+      // A refusal names its rule (1008: publishing needs the host's key; 1009: message too large).
+      if (closed.reason) this.sink.error(`closed (${closed.code}): ${closed.reason}`);
       this.reconnectLater();
     };
   }
