@@ -220,7 +220,7 @@ export class WebSocketTransport extends Transport {
       if (socket !== this.#socket) return;
       this.#socket = null;
       // A refusal names its rule (1008: publishing needs the host's key; 1009: message too large).
-      if (closed.reason) this.sink.error(`closed (${closed.code}): ${closed.reason}`);
+      if (closed.reason && closed.code !== 1000 && closed.code !== 1001) this.sink.error(`closed (${closed.code}): ${closed.reason}`);
       this.reconnectLater();
     };
   }
