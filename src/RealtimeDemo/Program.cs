@@ -8,7 +8,7 @@ using RealtimeDemo.Transports;
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 
 // The event log, its validated "Realtime" options and the demo ticker.
-builder.Services.AddEventLog();
+builder.Services.AddEventLog(builder.Configuration);
 
 // Serilog, per-transport counters, OpenTelemetry metrics.
 builder.Services.AddObservability(builder.Configuration);
@@ -16,8 +16,9 @@ builder.Services.AddObservability(builder.Configuration);
 // Behind a reverse proxy: the client's address and scheme from X-Forwarded-* of trusted proxies only.
 builder.Services.AddReverseProxySupport(builder.Configuration);
 
-// Errors as problem details; liveness.
+// Errors as problem details (an unreachable event store is a 503); liveness, and readiness of a shared log.
 builder.Services.AddProblemDetails();
+builder.Services.AddExceptionHandler<EventLogUnavailableHandler>();
 builder.Services.AddHealthChecks();
 
 var app = builder.Build();

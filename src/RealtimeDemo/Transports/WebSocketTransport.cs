@@ -309,7 +309,15 @@ internal static partial class WebSocketTransport
                 return ControlMessages.Error(refused.Field, refused.ToString());
             }
 
-            await log.AppendAsync(publish.Type, publish.Data, aborted);
+            try
+            {
+                await log.AppendAsync(publish.Type, publish.Data, aborted);
+            }
+            catch (EventLogUnavailableException exception)
+            {
+                return ControlMessages.Error("event", $"event was not published: {exception.Message} Try again shortly.");
+            }
+
             return null;
         }
 

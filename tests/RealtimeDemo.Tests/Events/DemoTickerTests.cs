@@ -126,7 +126,7 @@ public sealed class DemoTickerTests
     }
 
     private DemoTicker NewTicker(IEventLog log, double eventsPerSecond) =>
-        new(log, Options.Create(new RealtimeOptions { TickerEventsPerSecond = eventsPerSecond }), _time, NullLogger<DemoTicker>.Instance);
+        new(log, new SoleTickerLease(), Options.Create(new RealtimeOptions { TickerEventsPerSecond = eventsPerSecond }), _time, NullLogger<DemoTicker>.Instance);
 
     /// <summary>A fake clock that also tells when a timer has been created on it.</summary>
     private sealed class ObservedTime() : FakeTimeProvider(new DateTimeOffset(2026, 11, 23, 18, 0, 0, TimeSpan.Zero))

@@ -21,7 +21,7 @@ public sealed class OptionsValidationTests
     public void BadSettingIsRefusedNamingIt(string setting, string value)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection([new(setting, value)]).Build();
-        using var services = new ServiceCollection().AddSingleton<IConfiguration>(configuration).AddEventLog().BuildServiceProvider();
+        using var services = new ServiceCollection().AddSingleton<IConfiguration>(configuration).AddEventLog(configuration).BuildServiceProvider();
 
         var failure = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<RealtimeOptions>>().Value);
 
@@ -32,7 +32,7 @@ public sealed class OptionsValidationTests
     public void DefaultSettingsAreValid()
     {
         var configuration = new ConfigurationBuilder().Build();
-        using var services = new ServiceCollection().AddSingleton<IConfiguration>(configuration).AddEventLog().BuildServiceProvider();
+        using var services = new ServiceCollection().AddSingleton<IConfiguration>(configuration).AddEventLog(configuration).BuildServiceProvider();
 
         Assert.Equal(10_000, services.GetRequiredService<IOptions<RealtimeOptions>>().Value.Retention);
     }
