@@ -74,7 +74,7 @@ internal static class CursorQuery
             return false;
         }
 
-        if (cursor.Epoch == log.Epoch && cursor.Seq > log.Head.Seq)
+        if (log.Read(cursor, []).Gap == GapReason.Ahead)
         {
             problem = Problems.Invalid(field, $"points past the newest event of this stream (seq {log.Head.Seq})");
             return false;

@@ -13,6 +13,7 @@ namespace RealtimeDemo.Tests.Infrastructure;
 /// </summary>
 public sealed class RedisServer : IAsyncLifetime
 {
+    private readonly string _directory = Directory.CreateTempSubdirectory("realtimedemo-redis-").FullName;
     private Process? _process;
     private int _port;
 
@@ -61,7 +62,8 @@ public sealed class RedisServer : IAsyncLifetime
     {
         _process = Process.Start(new ProcessStartInfo(ExecutablePath)
         {
-            ArgumentList = { "--port", _port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "no" },
+            // No automatic persistence; the directory only holds what an explicit SHUTDOWN SAVE writes (see StopAsync).
+            ArgumentList = { "--port", _port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", _directory },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -71,12 +73,25 @@ public sealed class RedisServer : IAsyncLifetime
         await WaitUntilAnsweringAsync(cancellationToken);
     }
 
-    /// <summary>Stops the server abruptly, as a crash or a lost network would; its data is gone (no persistence).</summary>
-    public async Task StopAsync()
+    /// <summary>
+    /// Stops the server. With <paramref name="keepData"/>, as a server with persistence restarts: it saves its data
+    /// and the next <see cref="StartAsync"/> loads it; without, abruptly, and its data is gone (a new, empty Redis).
+    /// </summary>
+    public async Task StopAsync(bool keepData = false)
     {
         if (_process is { HasExited: false })
         {
-            _process.Kill();
+            if (keepData)
+            {
+                using var client = new TcpClient();
+                await client.ConnectAsync(IPAddress.Loopback, _port);
+                await client.GetStream().WriteAsync("SHUTDOWN SAVE\r\n"u8.ToArray());
+            }
+            else
+            {
+                _process.Kill();
+            }
+
             await _process.WaitForExitAsync();
         }
 
@@ -84,7 +99,11 @@ public sealed class RedisServer : IAsyncLifetime
         _process = null;
     }
 
-    public async ValueTask DisposeAsync() => await StopAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        Directory.Delete(_directory, recursive: true);
+    }
 
     private async Task WaitUntilAnsweringAsync(CancellationToken cancellationToken)
     {

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using StackExchange.Redis;
 
@@ -31,6 +32,7 @@ public sealed partial class RedisEventLog : BackgroundService, IEventLog
     private EventRing _ring;
     private TaskCompletionSource _wake = NewSignal();
     private volatile bool _following;
+    private StrongBox<EventCursor>? _announced;
 
     /// <param name="redis">The connection the stream is read through; the log does not own it.</param>
     /// <param name="stream">The shared stream; its retention is also the size of this host's window.</param>
@@ -55,7 +57,16 @@ public sealed partial class RedisEventLog : BackgroundService, IEventLog
     /// <summary>Whether the last read of the stream succeeded: this host is in step with the shared log.</summary>
     public bool IsFollowing => _following;
 
-    public LogRead Read(EventCursor after, Span<StoredEvent> destination) => Volatile.Read(ref _ring).Read(after, destination);
+    public LogRead Read(EventCursor after, Span<StoredEvent> destination)
+    {
+        var read = Volatile.Read(ref _ring).Read(after, destination);
+
+        // A client may hold a cursor another host handed out before this host's window caught up (it follows a moment
+        // behind): up to the newest cursor announced on the stream, that is "nothing yet", not a cursor no client could hold.
+        return read.Gap == GapReason.Ahead && Volatile.Read(ref _announced) is { } announced && announced.Value.Epoch == after.Epoch && after.Seq <= announced.Value.Seq
+            ? read with { Gap = GapReason.None }
+            : read;
+    }
 
     /// <summary>
     /// Appends to the shared stream and returns the event once this host's window holds it, so a client that
@@ -81,7 +92,7 @@ public sealed partial class RedisEventLog : BackgroundService, IEventLog
         }
 
         var cursor = new EventCursor(appended.Epoch, appended.Seq);
-        _wake.TrySetResult();
+        Announce(cursor);
         return await WaitForAsync(cursor, cancellationToken) ?? StoredEvent.Create(cursor, type, data, time);
     }
 
@@ -127,7 +138,13 @@ public sealed partial class RedisEventLog : BackgroundService, IEventLog
                 if (!subscribed)
                 {
                     // Once registered, the connection renews the subscription itself after every reconnect.
-                    await _redis.GetSubscriber().SubscribeAsync(_stream.Appended, (_, _) => _wake.TrySetResult());
+                    await _redis.GetSubscriber().SubscribeAsync(_stream.Appended, (_, message) =>
+                    {
+                        if (EventCursor.TryParse(message, out var cursor))
+                        {
+                            Announce(cursor);
+                        }
+                    });
                     subscribed = true;
                 }
 
@@ -232,6 +249,20 @@ public sealed partial class RedisEventLog : BackgroundService, IEventLog
                 return null;
             }
         }
+    }
+
+    /// <summary>Notes a cursor the stream has handed out, and wakes the follower to fetch it.</summary>
+    private void Announce(EventCursor cursor)
+    {
+        var box = new StrongBox<EventCursor>(cursor);
+        var current = Volatile.Read(ref _announced);
+        while ((current is null || current.Value.Epoch != cursor.Epoch || current.Value.Seq < cursor.Seq)
+            && Interlocked.CompareExchange(ref _announced, box, current) is var seen && seen != current)
+        {
+            current = seen;
+        }
+
+        _wake.TrySetResult();
     }
 
     private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e) => _wake.TrySetResult();

@@ -17,7 +17,7 @@ public sealed record StreamRead(string Epoch, long Head, IReadOnlyList<StreamEnt
 /// Keys, under one hash tag so a Redis Cluster keeps them in one slot: <c>{prefix}:meta</c>, a hash of the
 /// <c>epoch</c> and the last <c>seq</c> handed out; <c>{prefix}:stream</c>, the stream, each entry's id
 /// <c>{seq}-0</c>, so reading after a cursor is an <c>XRANGE</c> from its seq; and the channel
-/// <c>{prefix}:appended</c>, on which every append announces its seq. Whoever finds the meta hash missing (a new
+/// <c>{prefix}:appended</c>, on which every append announces its cursor. Whoever finds the meta hash missing (a new
 /// or flushed Redis) starts a new epoch and drops any stream left without it, so losing the log is always seen as
 /// a new epoch, never as a stream that quietly started again at seq 1.
 /// </remarks>
@@ -38,7 +38,7 @@ public sealed class RedisEventStream(IConnectionMultiplexer redis, string keyPre
     private const string AppendScript = EnsureEpoch + "\n" + """
         local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
         redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], seq .. '-0', 'type', ARGV[3], 'data', ARGV[4], 'time', ARGV[5])
-        redis.call('PUBLISH', KEYS[3], seq)
+        redis.call('PUBLISH', KEYS[3], epoch .. '-' .. seq)
         return { epoch, seq }
         """;
 
@@ -78,7 +78,7 @@ public sealed class RedisEventStream(IConnectionMultiplexer redis, string keyPre
     /// <summary>How many of the newest events the stream keeps (it may keep a few more: trimming is approximate).</summary>
     public int Retention => retention;
 
-    /// <summary>The channel each append announces its seq on.</summary>
+    /// <summary>The channel each append announces its cursor (<c>{epoch}-{seq}</c>) on.</summary>
     public RedisChannel Appended { get; } = RedisChannel.Literal($"{{{keyPrefix}}}:appended");
 
     /// <summary>Appends an event with the next seq of the shared stream; returns the stream's epoch and that seq.</summary>
