@@ -115,7 +115,10 @@ public sealed class ScaleOutTests(RedisServer redis) : IClassFixture<RedisServer
         var start = await clientB.HeadCursorAsync(cancellationToken);
         var (sseResponse, sse) = await clientB.OpenSseAsync($"/api/sse?after={start}", cancellationToken);
         using var _ = sseResponse;
+        using var socket = new ClientWebSocket();
+        await socket.ConnectAsync(a.WebSocketUri($"/ws?after={start}"), cancellationToken);
         var before = await clientA.PublishManyAsync(3, cancellationToken);
+        Assert.Equal(before.Select(e => e.Id), (await ReceiveWithoutGapAsync(socket, 3, cancellationToken)).Select(e => e.Id));
         Assert.Equal(before.Select(e => e.Id), (await sse.ReadSseAsync(3)).Select(item => item.EventId));
 
         await redis.StopAsync(keepData: true);
@@ -131,10 +134,17 @@ public sealed class ScaleOutTests(RedisServer redis) : IClassFixture<RedisServer
             Assert.Equal(503, problem.RootElement.GetProperty("status").GetInt32());
             Assert.Contains("Redis", problem.RootElement.GetProperty("detail").GetString(), StringComparison.Ordinal);
 
+            // A WebSocket publish is refused with an error message, and the socket stays open.
+            await socket.SendJsonAsync(new { type = "publish", @event = new { type = "test", data = new { lost = true } } }, cancellationToken);
+            var error = (await socket.ReceiveJsonAsync(cancellationToken))!.Value;
+            Assert.Equal("error", error.GetProperty("control").GetString());
+            Assert.Equal("event", error.GetProperty("field").GetString());
+
             // The hosts stay up, report themselves unready, and keep their readers.
             await WaitForHealthAsync(clientA, HttpStatusCode.ServiceUnavailable, cancellationToken);
             await WaitForHealthAsync(clientB, HttpStatusCode.ServiceUnavailable, cancellationToken);
             await clientB.WaitForOpenConnectionsAsync("sse", 1, cancellationToken);
+            await clientA.WaitForOpenConnectionsAsync("websocket", 1, cancellationToken);
         }
         finally
         {
@@ -150,6 +160,7 @@ public sealed class ScaleOutTests(RedisServer redis) : IClassFixture<RedisServer
         var items = await sse.ReadSseAsync(2);
         Assert.DoesNotContain(items, item => item.EventType != SseParser.EventTypeDefault);
         Assert.Equal(after.Select(e => e.Id), items.Select(item => item.EventId));
+        Assert.Equal(after.Select(e => e.Id), (await ReceiveWithoutGapAsync(socket, 2, cancellationToken)).Select(e => e.Id));
     }
 
     private (KestrelApplication A, KestrelApplication B) StartHosts()

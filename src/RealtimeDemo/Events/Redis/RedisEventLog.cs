@@ -23,6 +23,9 @@ public sealed partial class RedisEventLog : BackgroundService, IEventLog
     private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long a publish waits for its own event to reach this host's window before encoding it itself.</summary>
+    private static readonly TimeSpan OwnEventWait = TimeSpan.FromSeconds(5);
+
     private readonly IConnectionMultiplexer _redis;
     private readonly RedisEventStream _stream;
     private readonly int _retention;
@@ -86,9 +89,14 @@ public sealed partial class RedisEventLog : BackgroundService, IEventLog
         {
             appended = await _stream.AppendAsync(type, JsonSerializer.SerializeToUtf8Bytes(data), time.ToUnixTimeMilliseconds());
         }
-        catch (Exception exception) when (exception is RedisConnectionException or RedisTimeoutException)
+        catch (RedisConnectionException exception)
         {
             throw new EventLogUnavailableException("The event log's Redis cannot be reached; the event was not published.", exception);
+        }
+        catch (RedisTimeoutException exception)
+        {
+            // The script may have run with only its answer lost: say so rather than claim the event is gone.
+            throw new EventLogUnavailableException("The event log's Redis did not answer in time; the event may not have been published.", exception);
         }
 
         var cursor = new EventCursor(appended.Epoch, appended.Seq);
@@ -228,7 +236,7 @@ public sealed partial class RedisEventLog : BackgroundService, IEventLog
     private async Task<StoredEvent?> WaitForAsync(EventCursor cursor, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(MaxBackoff);
+        timeout.CancelAfter(OwnEventWait);
         var found = new StoredEvent[1];
         while (true)
         {
