@@ -8,11 +8,13 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 export MSBUILDDISABLENODEREUSE=1 DOTNET_CLI_USE_MSBUILD_SERVER=0 UseSharedCompilation=false
 
 # Tests that need real components start them themselves: Debian's Chromium for the browser tests (Playwright
-# never downloads a browser here) and nginx for the reverse-proxy tests. Under CI they must be installed;
+# never downloads a browser here), nginx for the reverse-proxy tests and redis-server for the shared-log tests
+# (not needed when REDIS_URL names a running server). Under CI they must be installed;
 # elsewhere the tests skip, saying why, when they cannot be.
 packages=()
 [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || packages+=(chromium)
 [ -x "${NGINX_PATH:-/usr/sbin/nginx}" ] || packages+=(nginx)
+[ -n "${REDIS_URL:-}" ] || [ -x "${REDIS_SERVER_PATH:-/usr/bin/redis-server}" ] || packages+=(redis-server)
 if [ ${#packages[@]} -gt 0 ]; then
   if [ "${CI:-}" = "true" ]; then
     scripts/ensure-packages.sh "${packages[@]}"

@@ -26,6 +26,9 @@ public sealed record BenchOptions
 
     public bool Baselines { get; init; } = true;
 
+    /// <summary>A Redis (connection string) for the started host's log instead of memory: measures the Redis hop.</summary>
+    public string? Redis { get; init; }
+
     public string Out { get; init; } = "bench-results";
 
     public const string Usage = """
@@ -39,6 +42,7 @@ public sealed record BenchOptions
           --poll-interval S     the short-poll interval in seconds (default 1)
           --idle N              idle mode: N idle connections per long-lived transport
           --no-baselines        skip the raw-Kestrel and SignalR baselines
+          --redis HOST:PORT     start the host with its log in this Redis (Realtime:Store=Redis), not in memory
           --out DIR             where results.json and report.html go (default bench-results)
         """;
 
@@ -59,6 +63,7 @@ public sealed record BenchOptions
                 "--poll-interval" => options with { PollIntervalSeconds = Positive(name, double.Parse(Value(), CultureInfo.InvariantCulture)) },
                 "--idle" => options with { Idle = Positive(name, int.Parse(Value(), CultureInfo.InvariantCulture)) },
                 "--no-baselines" => options with { Baselines = false },
+                "--redis" => options with { Redis = Value() },
                 "--out" => options with { Out = Value() },
                 _ => throw new ArgumentException($"Unknown option {name}."),
             };

@@ -76,17 +76,31 @@ return failed.Count > 0 || runs.Any(run => run.Lost > 0 || run.Duplicated > 0) ?
 static Task<ServerProcess> StartServerAsync(bool baseline, BenchOptions options, CancellationToken cancellationToken) =>
     baseline
         ? ServerProcess.StartAsync("RealtimeDemo.Bench.Baselines.dll", new Dictionary<string, string>(), cancellationToken)
-        : ServerProcess.StartAsync("RealtimeDemo.dll", new Dictionary<string, string>
-        {
-            // Published server-side by the demo ticker, which the bench drives through /api/ticker.
-            ["Realtime__TickerEventsPerSecond"] = "0",
-            ["Realtime__TickerAdjustable"] = "true",
-            ["Realtime__Retention"] = Math.Max(10_000, (int)(options.Rate * (options.Seconds + 30))).ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["Serilog__MinimumLevel__Default"] = "Warning",
-            // Limits raised for load: the bench's tens of thousands of connections come from one machine.
-            ["Realtime__MaxSseConnections"] = "1000000",
-            ["Realtime__MaxWebSocketConnections"] = "1000000",
-            ["Realtime__MaxLongPollConnections"] = "1000000",
-            ["Realtime__SendTimeout"] = "00:01:00",
-            ["Kestrel__Limits__MaxConcurrentConnections"] = "1000000",
-        }, cancellationToken);
+        : ServerProcess.StartAsync("RealtimeDemo.dll", HostSettings(options), cancellationToken);
+
+static Dictionary<string, string> HostSettings(BenchOptions options)
+{
+    var settings = new Dictionary<string, string>
+    {
+        // Published server-side by the demo ticker, which the bench drives through /api/ticker.
+        ["Realtime__TickerEventsPerSecond"] = "0",
+        ["Realtime__TickerAdjustable"] = "true",
+        ["Realtime__Retention"] = Math.Max(10_000, (int)(options.Rate * (options.Seconds + 30))).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Serilog__MinimumLevel__Default"] = "Warning",
+        // Limits raised for load: the bench's tens of thousands of connections come from one machine.
+        ["Realtime__MaxSseConnections"] = "1000000",
+        ["Realtime__MaxWebSocketConnections"] = "1000000",
+        ["Realtime__MaxLongPollConnections"] = "1000000",
+        ["Realtime__SendTimeout"] = "00:01:00",
+        ["Kestrel__Limits__MaxConcurrentConnections"] = "1000000",
+    };
+    if (options.Redis is not null)
+    {
+        // A stream of its own for every started host, as the in-memory log starts empty.
+        settings["Realtime__Store"] = "Redis";
+        settings["ConnectionStrings__Redis"] = options.Redis;
+        settings["Realtime__RedisKeyPrefix"] = $"bench-{Guid.NewGuid():N}";
+    }
+
+    return settings;
+}

@@ -13,7 +13,7 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = ar
 builder.WebHost.UseKestrelLimitsFromConfiguration();
 
 // The event log, its validated "Realtime" options and the demo ticker.
-builder.Services.AddEventLog();
+builder.Services.AddEventLog(builder.Configuration);
 
 // Serilog, per-transport counters, OpenTelemetry metrics.
 builder.Services.AddObservability(builder.Configuration);
@@ -25,8 +25,9 @@ builder.Services.AddReverseProxySupport(builder.Configuration);
 builder.Services.AddOriginCheck();
 builder.Services.AddLimits();
 
-// Errors as problem details; liveness.
+// Errors as problem details (an unreachable event store is a 503); liveness, and readiness of a shared log.
 builder.Services.AddProblemDetails();
+builder.Services.AddExceptionHandler<EventLogUnavailableHandler>();
 builder.Services.AddHealthChecks();
 
 var app = builder.Build();

@@ -6,9 +6,10 @@ namespace RealtimeDemo.Events;
 /// <summary>
 /// Publishes a <c>tick</c> event at a steady rate: a simulated price moving in small random steps, so an idle
 /// demo still has a live stream to show. The rate starts at <see cref="RealtimeOptions.TickerEventsPerSecond"/>
-/// and can be changed while running (<see cref="EventsPerSecond"/>); 0 pauses it.
+/// and can be changed while running (<see cref="EventsPerSecond"/>); 0 pauses it. Where several hosts share the log,
+/// only the holder of the <see cref="ITickerLease"/> publishes; the others skip their ticks.
 /// </summary>
-public sealed partial class DemoTicker(IEventLog log, IOptions<RealtimeOptions> options, TimeProvider time, ILogger<DemoTicker> logger)
+public sealed partial class DemoTicker(IEventLog log, ITickerLease lease, IOptions<RealtimeOptions> options, TimeProvider time, ILogger<DemoTicker> logger)
     : BackgroundService
 {
     private static readonly string[] Symbols = ["ACME", "GLOBEX", "INITECH"];
@@ -35,16 +36,32 @@ public sealed partial class DemoTicker(IEventLog log, IOptions<RealtimeOptions> 
         while (true)
         {
             var (due, _) = await _rate.WaitForTicksAsync(stoppingToken);
-            for (; due > 0; due--)
+            if (!await lease.HoldAsync(stoppingToken))
             {
-                var index = (int)(tick++ % Symbols.Length);
-                var change = Math.Round((decimal)(random.NextDouble() - 0.5) * 2m, 2);
-                prices[index] = Math.Max(1m, prices[index] + change);
-                var data = JsonSerializer.SerializeToElement(new Tick(Symbols[index], prices[index], change), TickJson.Default.Tick);
-                await log.AppendAsync("tick", data, stoppingToken);
+                continue;
+            }
+
+            try
+            {
+                for (; due > 0; due--)
+                {
+                    var index = (int)(tick++ % Symbols.Length);
+                    var change = Math.Round((decimal)(random.NextDouble() - 0.5) * 2m, 2);
+                    prices[index] = Math.Max(1m, prices[index] + change);
+                    var data = JsonSerializer.SerializeToElement(new Tick(Symbols[index], prices[index], change), TickJson.Default.Tick);
+                    await log.AppendAsync("tick", data, stoppingToken);
+                }
+            }
+            catch (EventLogUnavailableException exception)
+            {
+                // The demo stream pauses while the store is away; an exception here would stop the whole host.
+                LogTickSkipped(logger, exception.Message);
             }
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Demo tick skipped: {Reason}")]
+    private static partial void LogTickSkipped(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Demo ticker rate set to {EventsPerSecond} events per second")]
     private static partial void LogRateChanged(ILogger logger, double eventsPerSecond);

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
+using System.Security.Cryptography;
 
 namespace RealtimeDemo.Events;
 
@@ -45,6 +46,9 @@ public readonly record struct EventCursor(string Epoch, long Seq)
         cursor = new EventCursor(epoch.ToString(), long.Parse(seq, NumberStyles.None, CultureInfo.InvariantCulture));
         return true;
     }
+
+    /// <summary>A new random epoch: 12 lower-case hex digits.</summary>
+    public static string NewEpoch() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6));
 
     /// <summary>Whether <paramref name="epoch"/> is a valid epoch: 1–32 lower-case letters or digits.</summary>
     public static bool IsEpochText(ReadOnlySpan<char> epoch) =>

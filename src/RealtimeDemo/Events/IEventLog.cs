@@ -52,6 +52,6 @@ public enum GapReason
     /// <summary>The cursor belongs to another epoch of the stream; the read starts at the oldest retained.</summary>
     EpochChanged,
 
-    /// <summary>The cursor points past the newest event of this epoch: no client could have received it here.</summary>
+    /// <summary>The cursor points past the newest event of this epoch the log knows of: no client could have received it.</summary>
     Ahead,
 }

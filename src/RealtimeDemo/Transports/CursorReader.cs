@@ -40,7 +40,11 @@ internal sealed class CursorReader(IEventLog log, EventCursor cursor, int batchS
     public async ValueTask<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
         var appended = log.NextAppend;
-        if (log.Head != Cursor)
+        var head = log.Head;
+
+        // Not "head != cursor": a cursor may stand ahead of this host's head (another host of a shared log issued
+        // it a moment ago), and then there is nothing to read until the next append here.
+        if (head.Epoch != Cursor.Epoch || head.Seq > Cursor.Seq)
         {
             return true;
         }
@@ -74,7 +78,7 @@ internal static class CursorQuery
             return false;
         }
 
-        if (cursor.Epoch == log.Epoch && cursor.Seq > log.Head.Seq)
+        if (log.Read(cursor, []).Gap == GapReason.Ahead)
         {
             problem = Problems.Invalid(field, $"points past the newest event of this stream (seq {log.Head.Seq})");
             return false;

@@ -299,14 +299,9 @@ internal static partial class WebSocketTransport
                         return false;
                     }
 
-                    if (publishing.Limit.TryAcquire(publishing.Context, out var retryAfter))
-                    {
-                        await log.AppendAsync(publish.Type, publish.Data, aborted);
-                    }
-                    else
-                    {
-                        error = ControlMessages.Error("rate", $"{PublishRateLimiter.RuleText(settings)}; retry after {PublishRateLimiter.Seconds(retryAfter)} s");
-                    }
+                    error = publishing.Limit.TryAcquire(publishing.Context, out var retryAfter)
+                        ? await AppendAsync(publish)
+                        : ControlMessages.Error("rate", $"{PublishRateLimiter.RuleText(settings)}; retry after {PublishRateLimiter.Seconds(retryAfter)} s");
                 }
             }
 
@@ -316,6 +311,20 @@ internal static partial class WebSocketTransport
             }
 
             return true;
+        }
+
+        /// <summary>Appends a publish; an error frame when the log cannot take it now (a shared log out of reach).</summary>
+        private async Task<byte[]?> AppendAsync(PublishRequest publish)
+        {
+            try
+            {
+                await log.AppendAsync(publish.Type, publish.Data, aborted);
+                return null;
+            }
+            catch (EventLogUnavailableException exception)
+            {
+                return ControlMessages.Error("event", $"event was not published: {exception.Message} Try again shortly.");
+            }
         }
 
         /// <summary>The publish a message asks for, or the error frame that says why it is not one.</summary>

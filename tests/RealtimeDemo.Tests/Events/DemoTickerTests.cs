@@ -101,6 +101,26 @@ public sealed class DemoTickerTests
         Assert.Throws<ArgumentOutOfRangeException>(() => ticker.EventsPerSecond = eventsPerSecond);
     }
 
+    [Fact]
+    public async Task WithoutTheLeaseTheTickerSkipsItsTicksUntilItHoldsIt()
+    {
+        var cancellationToken = TestClients.Deadline();
+        var log = new InMemoryEventLog(100, _time);
+        var lease = new ObservedLease();
+        using var ticker = new DemoTicker(log, lease, Options.Create(new RealtimeOptions { TickerEventsPerSecond = 4 }), _time, NullLogger<DemoTicker>.Instance);
+        await ticker.StartAsync(cancellationToken);
+        await _time.TimerCreatedAsync(cancellationToken);
+
+        // Another host holds the lease: the tick falls due, the lease is asked, nothing is published.
+        _time.Advance(TimeSpan.FromMilliseconds(250));
+        await lease.Asked.WaitAsync(cancellationToken);
+        Assert.Equal(0, log.Head.Seq);
+
+        lease.Held = true;
+        await AdvanceUntilSeqAsync(log, TimeSpan.FromMilliseconds(250), 1, cancellationToken);
+        await ticker.StopAsync(cancellationToken);
+    }
+
     // Starts a ticker on the fake clock; ExecuteAsync runs on the thread pool, so wait until its timer exists.
     private async Task<(InMemoryEventLog Log, DemoTicker Ticker)> StartTickerAsync(double eventsPerSecond, CancellationToken cancellationToken)
     {
@@ -126,7 +146,21 @@ public sealed class DemoTickerTests
     }
 
     private DemoTicker NewTicker(IEventLog log, double eventsPerSecond) =>
-        new(log, Options.Create(new RealtimeOptions { TickerEventsPerSecond = eventsPerSecond }), _time, NullLogger<DemoTicker>.Instance);
+        new(log, new SoleTickerLease(), Options.Create(new RealtimeOptions { TickerEventsPerSecond = eventsPerSecond }), _time, NullLogger<DemoTicker>.Instance);
+
+    /// <summary>A lease the test hands out or withholds, and that tells when it was asked.</summary>
+    private sealed class ObservedLease : ITickerLease
+    {
+        public volatile bool Held;
+
+        public SemaphoreSlim Asked { get; } = new(0);
+
+        public ValueTask<bool> HoldAsync(CancellationToken cancellationToken)
+        {
+            Asked.Release();
+            return ValueTask.FromResult(Held);
+        }
+    }
 
     /// <summary>A fake clock that also tells when a timer has been created on it.</summary>
     private sealed class ObservedTime() : FakeTimeProvider(new DateTimeOffset(2026, 11, 23, 18, 0, 0, TimeSpan.Zero))

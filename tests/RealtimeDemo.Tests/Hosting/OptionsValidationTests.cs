@@ -18,10 +18,11 @@ public sealed class OptionsValidationTests
     [InlineData("Realtime:LongPollTimeout", "00:02:00")] // above LongPollMaxTimeout (60 s)
     [InlineData("Realtime:MaxEventDataBytes", "20000")] // above MaxPublishBodyBytes (16384)
     [InlineData("Realtime:WebSocketKeepAliveTimeout", "00:20:00")]
+    [InlineData("Realtime:RedisKeyPrefix", "has spaces")]
     public void BadSettingIsRefusedNamingIt(string setting, string value)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection([new(setting, value)]).Build();
-        using var services = new ServiceCollection().AddSingleton<IConfiguration>(configuration).AddEventLog().BuildServiceProvider();
+        using var services = new ServiceCollection().AddSingleton<IConfiguration>(configuration).AddEventLog(configuration).BuildServiceProvider();
 
         var failure = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<RealtimeOptions>>().Value);
 
@@ -29,10 +30,21 @@ public sealed class OptionsValidationTests
     }
 
     [Fact]
+    public void RedisStoreWithoutAConnectionStringIsRefusedNamingIt()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection([new("Realtime:Store", "Redis")]).Build();
+        using var services = new ServiceCollection().AddSingleton<IConfiguration>(configuration).AddEventLog(configuration).BuildServiceProvider();
+
+        var failure = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<RealtimeOptions>>().Value);
+
+        Assert.Contains("ConnectionStrings:Redis", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void DefaultSettingsAreValid()
     {
         var configuration = new ConfigurationBuilder().Build();
-        using var services = new ServiceCollection().AddSingleton<IConfiguration>(configuration).AddEventLog().BuildServiceProvider();
+        using var services = new ServiceCollection().AddSingleton<IConfiguration>(configuration).AddEventLog(configuration).BuildServiceProvider();
 
         Assert.Equal(10_000, services.GetRequiredService<IOptions<RealtimeOptions>>().Value.Retention);
     }

@@ -36,7 +36,7 @@ public sealed class NginxProxy : IAsyncDisposable
     {
         ExternalComponent.Require(ExecutablePath, "nginx", "NGINX_PATH");
         var directory = Directory.CreateTempSubdirectory("realtimedemo-nginx-").FullName;
-        var port = FreePort();
+        var port = LoopbackPort.Free();
         await File.WriteAllTextAsync(Path.Combine(directory, "nginx.conf"), $$"""
             daemon off;
             master_process off;
@@ -137,10 +137,4 @@ public sealed class NginxProxy : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

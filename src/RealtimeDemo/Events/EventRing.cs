@@ -1,0 +1,130 @@
+namespace RealtimeDemo.Events;
+
+/// <summary>
+/// A bounded window of the newest events of one epoch, and the one "something was appended" signal its readers share.
+/// The in-memory log is this ring plus a counter; the Redis log keeps one per host as its local mirror of the stream.
+/// </summary>
+/// <remarks>
+/// One writer at a time (the caller serialises <see cref="Add"/>); reads take no lock at all. Events arrive in
+/// <c>seq</c> order, normally contiguous; a jump (a mirror that caught up after its stream was trimmed past it)
+/// empties the window, so readers behind the jump are told they lost events instead of reading stale slots.
+/// </remarks>
+public sealed class EventRing
+{
+    private readonly StoredEvent?[] _slots;
+    private StoredEvent? _newest;
+    private long _oldest = 1;
+    private TaskCompletionSource _nextAppend = NewSignal();
+
+    /// <param name="epoch">The epoch of every event this ring holds.</param>
+    /// <param name="capacity">How many of the newest events are kept.</param>
+    public EventRing(string epoch, int capacity)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        if (!EventCursor.IsEpochText(epoch))
+        {
+            throw new ArgumentException("An epoch is 1-32 lower-case letters or digits.", nameof(epoch));
+        }
+
+        Epoch = epoch;
+        _slots = new StoredEvent?[capacity];
+    }
+
+    public string Epoch { get; }
+
+    public int Capacity => _slots.Length;
+
+    /// <summary>The cursor of the newest event (seq 0 while the ring is empty).</summary>
+    public EventCursor Head => new(Epoch, Volatile.Read(ref _newest)?.Seq ?? 0);
+
+    /// <summary>Completes at the next <see cref="Add"/> (or when the ring is <see cref="Retire">retired</see>).</summary>
+    public Task NextAppend => Volatile.Read(ref _nextAppend).Task;
+
+    /// <summary>Adds the next event and wakes every waiting reader.</summary>
+    /// <exception cref="ArgumentException">The event is of another epoch, or not newer than <see cref="Head"/>.</exception>
+    public void Add(StoredEvent stored)
+    {
+        var head = Volatile.Read(ref _newest)?.Seq ?? 0;
+        if (stored.Cursor.Epoch != Epoch || stored.Seq <= head)
+        {
+            throw new ArgumentException($"Event {stored.Cursor} does not follow {Head}.", nameof(stored));
+        }
+
+        if (stored.Seq != head + 1)
+        {
+            // Nothing held is contiguous with the new event: forget it, so no reader mistakes it for what came before.
+            for (var i = 0; i < _slots.Length; i++)
+            {
+                Volatile.Write(ref _slots[i], null);
+            }
+
+            Volatile.Write(ref _oldest, stored.Seq);
+        }
+
+        Volatile.Write(ref _slots[stored.Seq % _slots.Length], stored);
+
+        // Publish the event before the new signal: a reader that sees the new signal must also see the event.
+        Volatile.Write(ref _newest, stored);
+        Interlocked.Exchange(ref _nextAppend, NewSignal()).SetResult();
+    }
+
+    /// <summary>Wakes every waiting reader without adding anything: the ring is replaced (its stream's epoch changed).</summary>
+    public void Retire() => Volatile.Read(ref _nextAppend).TrySetResult();
+
+    /// <summary>
+    /// Copies the events after <paramref name="after"/> into <paramref name="destination"/>, oldest first, as many as fit;
+    /// the semantics of <see cref="IEventLog.Read"/>.
+    /// </summary>
+    public LogRead Read(EventCursor after, Span<StoredEvent> destination)
+    {
+        var gap = after.Epoch == Epoch ? GapReason.None : GapReason.EpochChanged;
+        while (true)
+        {
+            var head = Volatile.Read(ref _newest)?.Seq ?? 0;
+            if (gap == GapReason.None && after.Seq > head)
+            {
+                return new LogRead(0, after, GapReason.Ahead);
+            }
+
+            var oldest = Math.Max(Volatile.Read(ref _oldest), head - _slots.Length + 1);
+            if (oldest > head + 1)
+            {
+                continue; // a jump is being added: its start is visible, its event not yet
+            }
+
+            var from = gap == GapReason.EpochChanged ? oldest : after.Seq + 1;
+            if (from < oldest)
+            {
+                (from, gap) = (oldest, GapReason.Expired);
+            }
+
+            var count = (int)Math.Min(destination.Length, head - from + 1);
+            if (TryCopy(from, destination[..count]))
+            {
+                return new LogRead(count, new EventCursor(Epoch, from + count - 1), gap);
+            }
+
+            // An append overwrote the slots while we copied: the reader fell out of the ring; read again from its new start.
+            gap = gap == GapReason.EpochChanged ? gap : GapReason.Expired;
+            after = new EventCursor(Epoch, from - 1);
+        }
+    }
+
+    private bool TryCopy(long from, Span<StoredEvent> destination)
+    {
+        for (var i = 0; i < destination.Length; i++)
+        {
+            var stored = Volatile.Read(ref _slots[(from + i) % _slots.Length]);
+            if (stored is null || stored.Seq != from + i)
+            {
+                return false;
+            }
+
+            destination[i] = stored;
+        }
+
+        return true;
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+}

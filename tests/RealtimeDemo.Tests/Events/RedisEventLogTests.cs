@@ -1,0 +1,199 @@
+using System.Text.Json;
+using Microsoft.Extensions.Logging.Abstractions;
+using RealtimeDemo.Events;
+using RealtimeDemo.Events.Redis;
+using RealtimeDemo.Tests.Infrastructure;
+using StackExchange.Redis;
+
+namespace RealtimeDemo.Tests.Events;
+
+/// <summary>
+/// The Redis log against a real Redis: the whole <see cref="EventLogContract"/>, then what sharing adds — one seq
+/// and one epoch for every host on the stream, an epoch that outlives a host but not the stream, trimming, faults.
+/// Each "host" here is a <see cref="RedisEventLog"/> of its own on the same key prefix.
+/// </summary>
+public sealed class RedisEventLogTests(RedisServer redis) : EventLogContract, IClassFixture<RedisServer>, IAsyncLifetime
+{
+    private readonly List<RedisEventLog> _logs = [];
+    private ConnectionMultiplexer? _connection;
+
+    protected override async Task<IEventLog> CreateLogAsync(int retention, TimeProvider time) =>
+        await StartLogAsync(RedisServer.NewKeyPrefix(), retention, time);
+
+    [Fact]
+    public async Task TwoHostsOnOneStreamShareOneContiguousSeqAndTheirCursorsResumeOnEachOther()
+    {
+        var cancellationToken = TestClients.Deadline(30);
+        var prefix = RedisServer.NewKeyPrefix();
+        var a = await StartLogAsync(prefix);
+        var b = await StartLogAsync(prefix);
+        Assert.Equal(a.Epoch, b.Epoch);
+
+        var published = await Task.WhenAll(
+            Task.Run(() => AppendManyAsync(a, 200, cancellationToken), cancellationToken),
+            Task.Run(() => AppendManyAsync(b, 200, cancellationToken), cancellationToken));
+
+        Assert.Equal(Enumerable.Range(1, 400).Select(i => (long)i), published.SelectMany(seqs => seqs).Order());
+        await WaitForHeadAsync(a, 400, cancellationToken);
+        await WaitForHeadAsync(b, 400, cancellationToken);
+
+        // A cursor a reader of host A holds reads on host B exactly the rest, in the same bytes.
+        var fromA = new StoredEvent[400];
+        var fromB = new StoredEvent[400];
+        Assert.Equal(new LogRead(400, a.Head, GapReason.None), a.Read(new EventCursor(a.Epoch, 0), fromA));
+        var cursor = fromA[149].Cursor;
+        var rest = b.Read(cursor, fromB);
+        Assert.Equal(new LogRead(250, b.Head, GapReason.None), rest);
+        Assert.Equal(fromA[150..].Select(e => e.Json.ToArray()), fromB[..250].Select(e => e.Json.ToArray()));
+    }
+
+    [Fact]
+    public async Task AHostThatStartsLaterAdoptsTheEpochAndTheRetainedEvents()
+    {
+        var cancellationToken = TestClients.Deadline();
+        var prefix = RedisServer.NewKeyPrefix();
+        var first = await StartLogAsync(prefix);
+        await AppendManyAsync(first, 5, cancellationToken);
+
+        // As after a restart of the host: a new process, the same stream.
+        var restarted = await StartLogAsync(prefix);
+
+        Assert.Equal(first.Epoch, restarted.Epoch);
+        Assert.Equal(first.Head, restarted.Head);
+        var read = restarted.Read(new EventCursor(first.Epoch, 2), new StoredEvent[10]);
+        Assert.Equal(new LogRead(3, first.Head, GapReason.None), read);
+    }
+
+    [Fact]
+    public async Task LosingTheStreamStartsANewEpochAndReadersOfTheOldOneGetAGap()
+    {
+        var cancellationToken = TestClients.Deadline();
+        var prefix = RedisServer.NewKeyPrefix();
+        var log = await StartLogAsync(prefix);
+        await AppendManyAsync(log, 3, cancellationToken);
+        var oldEpoch = log.Epoch;
+        var waiting = log.NextAppend;
+
+        // What FLUSHALL or a new, empty Redis does to this log's keys.
+        var keys = new RedisKey[] { $"{{{prefix}}}:meta", $"{{{prefix}}}:stream" };
+        await Connection.GetDatabase().KeyDeleteAsync(keys);
+        var stored = await log.AppendAsync("test", Data("{}"), cancellationToken);
+
+        Assert.NotEqual(oldEpoch, log.Epoch);
+        Assert.Equal(new EventCursor(log.Epoch, 1), stored.Cursor);
+        await waiting.WaitAsync(cancellationToken); // readers waiting on the old stream woke up
+        var destination = new StoredEvent[10];
+        var read = log.Read(new EventCursor(oldEpoch, 3), destination);
+        Assert.Equal(new LogRead(1, new EventCursor(log.Epoch, 1), GapReason.EpochChanged), read);
+    }
+
+    [Fact]
+    public async Task TheStreamIsTrimmedNearTheRetention()
+    {
+        var cancellationToken = TestClients.Deadline(30);
+        var prefix = RedisServer.NewKeyPrefix();
+        var log = await StartLogAsync(prefix, retention: 16);
+        await AppendManyAsync(log, 500, cancellationToken);
+
+        // Trimming is approximate (whole stream nodes, 100 entries by default), never below the retention.
+        var length = await Connection.GetDatabase().StreamLengthAsync($"{{{prefix}}}:stream");
+        Assert.InRange(length, 16, 200);
+        var read = log.Read(new EventCursor(log.Epoch, 0), new StoredEvent[100]);
+        Assert.Equal(new LogRead(16, log.Head, GapReason.Expired), read);
+    }
+
+    [Fact]
+    public async Task AppendWithoutRedisFailsPromptlyAsUnavailable()
+    {
+        var cancellationToken = TestClients.Deadline();
+        using var nowhere = await ConnectionMultiplexer.ConnectAsync(RedisConnection.Options($"127.0.0.1:{LoopbackPort.Free()}"));
+        var log = new RedisEventLog(nowhere, new RedisEventStream(nowhere, RedisServer.NewKeyPrefix(), 100), TimeProvider.System, NullLogger<RedisEventLog>.Instance);
+        var started = TimeProvider.System.GetTimestamp();
+
+        await Assert.ThrowsAsync<EventLogUnavailableException>(async () => await log.AppendAsync("test", Data("{}"), cancellationToken));
+
+        Assert.True(TimeProvider.System.GetElapsedTime(started) < TimeSpan.FromSeconds(3), "A publish without Redis must fail within the connection's timeouts.");
+        Assert.False(log.IsFollowing);
+    }
+
+    [Fact]
+    public async Task OnlyOneHostHoldsTheTickerLeaseUntilItLapses()
+    {
+        var cancellationToken = TestClients.Deadline();
+        var prefix = RedisServer.NewKeyPrefix();
+        var stream = new RedisEventStream(Connection, prefix, 100);
+
+        Assert.True(await stream.HoldLeaseAsync("host-a", TimeSpan.FromMilliseconds(300)));
+        Assert.False(await stream.HoldLeaseAsync("host-b", TimeSpan.FromMilliseconds(300)));
+        Assert.True(await stream.HoldLeaseAsync("host-a", TimeSpan.FromMilliseconds(300))); // the holder renews
+
+        // Once the holder stops renewing, the key expires and another host takes over.
+        while (!await stream.HoldLeaseAsync("host-b", TimeSpan.FromMilliseconds(300)))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
+        Assert.False(await stream.HoldLeaseAsync("host-a", TimeSpan.FromMilliseconds(300)));
+    }
+
+    public ValueTask InitializeAsync()
+    {
+        redis.RequireRedis();
+        return ValueTask.CompletedTask;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var log in _logs)
+        {
+            await log.StopAsync(CancellationToken.None);
+            log.Dispose();
+        }
+
+        if (_connection is not null)
+        {
+            await _connection.DisposeAsync();
+        }
+    }
+
+    private ConnectionMultiplexer Connection => _connection ??= redis.Connect();
+
+    private async Task<RedisEventLog> StartLogAsync(string prefix, int retention = 1_000, TimeProvider? time = null)
+    {
+        var log = new RedisEventLog(Connection, new RedisEventStream(Connection, prefix, retention), time ?? TimeProvider.System, NullLogger<RedisEventLog>.Instance);
+        _logs.Add(log);
+        await log.StartAsync(TestClients.Deadline());
+        return log;
+    }
+
+    private static async Task<List<long>> AppendManyAsync(IEventLog log, int count, CancellationToken cancellationToken)
+    {
+        var seqs = new List<long>(count);
+        for (var i = 0; i < count; i++)
+        {
+            seqs.Add((await log.AppendAsync("test", Data($$"""{"n":{{i}}}"""), cancellationToken)).Seq);
+        }
+
+        return seqs;
+    }
+
+    private static async Task WaitForHeadAsync(IEventLog log, long seq, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var appended = log.NextAppend;
+            if (log.Head.Seq >= seq)
+            {
+                return;
+            }
+
+            await appended.WaitAsync(cancellationToken);
+        }
+    }
+
+    private static JsonElement Data(string json)
+    {
+        using var document = JsonDocument.Parse(json);
+        return document.RootElement.Clone();
+    }
+}
