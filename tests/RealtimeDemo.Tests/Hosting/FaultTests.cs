@@ -1,0 +1,569 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using RealtimeDemo.Events;
+using RealtimeDemo.Tests.Infrastructure;
+
+namespace RealtimeDemo.Tests.Hosting;
+
+/// <summary>
+/// Faults over real Kestrel sockets on 127.0.0.1: a client cut mid-stream resumes without loss; a publish storm from
+/// many concurrent clients leaves every reader's seq contiguous; a cross-origin upgrade is refused.
+/// </summary>
+public sealed class FaultTests
+{
+    // The test clients all come from 127.0.0.1, one publish bucket: the rate limit must not be what these tests see.
+    private static readonly Dictionary<string, string?> Settings = new()
+    {
+        ["Realtime:PublishPermitsPerSecond"] = "1000000",
+        ["Realtime:PublishBurst"] = "1000000",
+        ["Realtime:AllowedOrigins:0"] = "https://allowed.example",
+    };
+
+    [Fact]
+    public async Task SseClientCutMidStreamResumesFromLastEventIdWithEveryEventOnceInOrder()
+    {
+        await using var app = new KestrelApplication(Settings);
+        var cancellationToken = TestClients.Deadline(30);
+        using var client = app.CreateSocketClient();
+        var start = await client.HeadCursorAsync(cancellationToken);
+        var publisher = new Publisher(client);
+        using var stop = new CancellationTokenSource();
+
+        var network = new Network();
+        using var reader = new HttpClient(network.Handler) { BaseAddress = app.BaseAddress };
+        var (response, stream) = await reader.OpenSseAsync($"/api/sse?after={start}", cancellationToken);
+        var publishing = publisher.RunAsync(stop.Token, cancellationToken);
+        var received = await ReadSseEventsAsync(stream, 30);
+
+        network.Cut();
+        await publisher.WaitForCountAsync(publisher.Count + 20, cancellationToken); // published while the client is away
+        await DisposeQuietlyAsync(stream, response);
+
+        var resumedNetwork = new Network();
+        using var resumedReader = new HttpClient(resumedNetwork.Handler) { BaseAddress = app.BaseAddress };
+        var (resumedResponse, resumed) = await resumedReader.OpenSseAsync("/api/sse", cancellationToken, lastEventId: received[^1].Id);
+        using var _ = resumedResponse;
+        received.AddRange(await ReadSseEventsAsync(resumed, 20));
+        await stop.CancelAsync();
+        await publishing;
+        received.AddRange(await ReadSseEventsAsync(resumed, (int)(publisher.Published[^1].Seq - received[^1].Seq)));
+
+        AssertEveryEventOnceInOrder(publisher.Published, received);
+    }
+
+    [Fact]
+    public async Task WebSocketCutMidStreamResumesFromAfterWithEveryEventOnceInOrder()
+    {
+        await using var app = new KestrelApplication(Settings);
+        var cancellationToken = TestClients.Deadline(30);
+        using var client = app.CreateSocketClient();
+        var start = await client.HeadCursorAsync(cancellationToken);
+        var publisher = new Publisher(client);
+        using var stop = new CancellationTokenSource();
+
+        var network = new Network();
+        using var socket = new ClientWebSocket();
+        await socket.ConnectAsync(app.WebSocketUri($"/ws?after={start}"), new HttpMessageInvoker(network.Handler), cancellationToken);
+        var publishing = publisher.RunAsync(stop.Token, cancellationToken);
+        var received = await ReceiveEventsAsync(socket, 30, cancellationToken);
+
+        // No close frame from either side: the connection simply dies.
+        network.Cut();
+        await publisher.WaitForCountAsync(publisher.Count + 20, cancellationToken);
+
+        using var resumed = new ClientWebSocket();
+        await resumed.ConnectAsync(app.WebSocketUri($"/ws?after={received[^1].Id}"), new HttpMessageInvoker(new Network().Handler), cancellationToken);
+        received.AddRange(await ReceiveEventsAsync(resumed, 20, cancellationToken));
+        await stop.CancelAsync();
+        await publishing;
+        received.AddRange(await ReceiveEventsAsync(resumed, (int)(publisher.Published[^1].Seq - received[^1].Seq), cancellationToken));
+
+        AssertEveryEventOnceInOrder(publisher.Published, received);
+    }
+
+    [Fact]
+    public async Task LongPollCutWhileHeldOrAnsweringResumesFromItsLastCursorWithEveryEventOnceInOrder()
+    {
+        await using var app = new KestrelApplication(Settings);
+        var cancellationToken = TestClients.Deadline(45);
+        using var client = app.CreateSocketClient();
+        var start = await client.HeadCursorAsync(cancellationToken);
+        var publisher = new Publisher(client);
+        var received = new Received();
+
+        // First cut: a poll held with nothing to answer. The server must free it, and the events published while
+        // the client is away must all be there when it asks again from its last cursor.
+        var network = new Network();
+        var polling = LongPollUntilCutAsync(network, app.BaseAddress, start, received, cancellationToken);
+        await publisher.PublishAsync(40, cancellationToken);
+        await received.WaitForCountAsync(40, cancellationToken);
+        await client.WaitForOpenConnectionsAsync("long-poll", 1, cancellationToken);
+        network.Cut();
+        var cursor = await polling;
+        await client.WaitForOpenConnectionsAsync("long-poll", 0, cancellationToken);
+        await publisher.PublishAsync(30, cancellationToken);
+
+        // Second cut: at whatever moment it comes while publishing runs on, held or with an answer in flight.
+        using var stop = new CancellationTokenSource();
+        var publishing = publisher.RunAsync(stop.Token, cancellationToken);
+        network = new Network();
+        polling = LongPollUntilCutAsync(network, app.BaseAddress, cursor, received, cancellationToken);
+        await received.WaitForCountAsync(received.Count + 30, cancellationToken);
+        network.Cut();
+        cursor = await polling;
+        await publisher.WaitForCountAsync(publisher.Count + 20, cancellationToken);
+
+        network = new Network();
+        polling = LongPollUntilCutAsync(network, app.BaseAddress, cursor, received, cancellationToken);
+        await received.WaitForCountAsync(received.Count + 20, cancellationToken);
+        await stop.CancelAsync();
+        await publishing;
+        await received.WaitForSeqAsync(publisher.Published[^1].Seq, cancellationToken);
+        network.Cut();
+        await polling;
+
+        AssertEveryEventOnceInOrder(publisher.Published, received.Events);
+    }
+
+    [Fact]
+    public async Task PublishStormFromManyClientsReachesEveryReaderOnEveryTransportOnceInOrder()
+    {
+        const int HttpPublishers = 16, WebSocketPublishers = 4, EventsEach = 50;
+        const int Total = (HttpPublishers + WebSocketPublishers) * EventsEach;
+        await using var app = new KestrelApplication(Settings);
+        var cancellationToken = TestClients.Deadline(90);
+        using var client = app.CreateSocketClient();
+        var start = await client.HeadCursorAsync(cancellationToken);
+        Assert.True(EventCursor.TryParse(start, out var startCursor));
+
+        // Every reader attaches at the same cursor before anything is published. Each publishing socket reads too.
+        var (sseResponse, sse) = await client.OpenSseAsync($"/api/sse?after={start}", cancellationToken);
+        using var _ = sseResponse;
+        var sockets = new List<ClientWebSocket>();
+        for (var i = 0; i < WebSocketPublishers + 1; i++)
+        {
+            var socket = new ClientWebSocket();
+            sockets.Add(socket);
+            await socket.ConnectAsync(app.WebSocketUri($"/ws?after={start}"), cancellationToken);
+        }
+
+        var readers = new Dictionary<string, Task<List<WireEvent>>>
+        {
+            ["short poll"] = ShortPollUntilAsync(client, start, Total, cancellationToken),
+            ["long poll"] = LongPollUntilAsync(client, start, Total, cancellationToken),
+            ["sse"] = ReadSseEventsAsync(sse, Total),
+        };
+        foreach (var (socket, i) in sockets.Select((socket, i) => (socket, i)))
+        {
+            readers[$"websocket {i}"] = ReceiveEventsAsync(socket, Total, cancellationToken);
+        }
+
+        var publishers = Enumerable.Range(0, HttpPublishers)
+            .Select(publisher => PublishOverHttpAsync(client, publisher, EventsEach, cancellationToken))
+            .Concat(sockets.Skip(1).Select((socket, i) => PublishOverWebSocketAsync(socket, HttpPublishers + i, EventsEach, cancellationToken)))
+            .ToList();
+        await Task.WhenAll(publishers);
+
+        var expectedSeqs = Enumerable.Range(1, Total).Select(i => startCursor.Seq + i).ToList();
+        foreach (var (name, reading) in readers)
+        {
+            var events = await reading;
+            Assert.True(expectedSeqs.SequenceEqual(events.Select(e => e.Seq)), $"{name} read seqs {string.Join(",", events.Select(e => e.Seq))}");
+            Assert.Equal(Total, events.Select(e => e.Id).Distinct().Count());
+
+            // Each publisher's events, exactly once each and in the order it sent them.
+            var byPublisher = events.GroupBy(e => e.Data.GetProperty("publisher").GetInt32()).ToDictionary(g => g.Key, g => g.Select(e => e.Data.GetProperty("n").GetInt32()).ToList());
+            Assert.Equal(HttpPublishers + WebSocketPublishers, byPublisher.Count);
+            Assert.All(byPublisher, pair => Assert.Equal(Enumerable.Range(0, EventsEach), pair.Value));
+        }
+
+        foreach (var socket in sockets)
+        {
+            socket.Dispose();
+        }
+    }
+
+    public static TheoryData<string, string?, int> Upgrades => new()
+    {
+        { "127.0.0.1:{port}", "https://evil.example", 403 },
+        { "127.0.0.1:{port}", "http://localhost.evil.example", 403 },      // a loopback name as a prefix only
+        { "127.0.0.1:{port}", "http://127.0.0.1.evil.example:{port}", 403 },
+        { "realtime.example:{port}", "http://evil.example:{port}", 403 },   // same port, other host
+        { "127.0.0.1:{port}", "https://allowed.example.evil", 403 },
+        { "realtime.example:{port}", "http://realtime.example:{port}", 101 }, // the host's own origin, not loopback
+        { "127.0.0.1:{port}", "http://127.0.0.1:{port}", 101 },              // own and loopback
+        { "127.0.0.1:{port}", "http://localhost:3000", 101 },                // loopback: a developer's machine
+        { "127.0.0.1:{port}", "http://[::1]:8080", 101 },
+        { "127.0.0.1:{port}", "https://allowed.example", 101 },              // Realtime:AllowedOrigins
+        { "127.0.0.1:{port}", null, 101 },                                   // not a browser
+    };
+
+    [Theory]
+    [MemberData(nameof(Upgrades))]
+    public async Task UpgradeIsRefusedWith403UnlessTheOriginIsOwnLoopbackOrListed(string host, string? origin, int status)
+    {
+        await using var app = new KestrelApplication(Settings);
+        var cancellationToken = TestClients.Deadline();
+        var port = app.BaseAddress.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        var (connection, answered, headers) = await HandshakeAsync(app.BaseAddress, host.Replace("{port}", port), origin?.Replace("{port}", port), cancellationToken);
+        using var _ = connection;
+
+        Assert.Equal(status, answered);
+        Assert.Equal(status == 101, headers.Contains("\r\nupgrade: websocket", StringComparison.OrdinalIgnoreCase));
+        using var client = app.CreateSocketClient();
+        await client.WaitForOpenConnectionsAsync("websocket", status == 101 ? 1 : 0, cancellationToken);
+    }
+
+    [Fact]
+    public async Task BrowserLikeClientFromAForeignOriginGets403AndNoSocket()
+    {
+        await using var app = new KestrelApplication(Settings);
+        var cancellationToken = TestClients.Deadline();
+        using var socket = new ClientWebSocket();
+        socket.Options.SetRequestHeader("Origin", "https://evil.example");
+        socket.Options.CollectHttpResponseDetails = true;
+
+        await Assert.ThrowsAsync<WebSocketException>(() => socket.ConnectAsync(app.WebSocketUri("/ws"), cancellationToken));
+
+        Assert.Equal(HttpStatusCode.Forbidden, socket.HttpStatusCode);
+        Assert.NotEqual(WebSocketState.Open, socket.State);
+
+        // The same client from a loopback origin is let in, and greeted.
+        using var allowed = new ClientWebSocket();
+        allowed.Options.SetRequestHeader("Origin", "http://localhost:5173");
+        await allowed.ConnectAsync(app.WebSocketUri("/ws"), cancellationToken);
+        Assert.Equal("welcome", (await allowed.ReceiveJsonAsync(cancellationToken))?.GetProperty("control").GetString());
+    }
+
+    // ---- clients ----
+
+    private static void AssertEveryEventOnceInOrder(IReadOnlyList<WireEvent> published, IReadOnlyList<WireEvent> received)
+    {
+        Assert.Equal(published.Select(e => e.Id), received.Select(e => e.Id));
+        Assert.Equal(Enumerable.Range(0, published.Count).Select(i => published[0].Seq + i), received.Select(e => e.Seq));
+    }
+
+    /// <summary>Reads <paramref name="count"/> SSE events; a gap signal fails the test, since nothing may be lost.</summary>
+    private static async Task<List<WireEvent>> ReadSseEventsAsync(IAsyncEnumerator<System.Net.ServerSentEvents.SseItem<string>> stream, int count)
+    {
+        var items = await stream.ReadSseAsync(count);
+        Assert.All(items, item => Assert.Equal(System.Net.ServerSentEvents.SseParser.EventTypeDefault, item.EventType));
+        return items.Select(item => item.ToEvent()).ToList();
+    }
+
+    /// <summary>Receives <paramref name="count"/> events; any control message but the welcome (a gap, an error) fails the test.</summary>
+    private static async Task<List<WireEvent>> ReceiveEventsAsync(WebSocket socket, int count, CancellationToken cancellationToken)
+    {
+        var events = new List<WireEvent>(count);
+        while (events.Count < count)
+        {
+            var message = await socket.ReceiveJsonAsync(cancellationToken) ?? throw new InvalidOperationException("The server closed the socket.");
+            if (message.TryGetProperty("control", out var control))
+            {
+                Assert.True(control.GetString() == "welcome", message.GetRawText());
+                continue;
+            }
+
+            events.Add(message.Deserialize<WireEvent>(TestClients.Json)!);
+        }
+
+        return events;
+    }
+
+    private static async Task<List<WireEvent>> ShortPollUntilAsync(HttpClient client, string cursor, int count, CancellationToken cancellationToken)
+    {
+        // A short-poll client asks on its own interval; this one asks often, so the test is not slowed by it.
+        using var interval = new PeriodicTimer(TimeSpan.FromMilliseconds(20));
+        var events = new List<WireEvent>(count);
+        while (events.Count < count && await interval.WaitForNextTickAsync(cancellationToken))
+        {
+            var body = await client.PollAsync($"/api/poll?after={cursor}", cancellationToken);
+            Assert.False(body.Gap);
+            events.AddRange(body.Events);
+            cursor = body.Cursor;
+        }
+
+        return events;
+    }
+
+    private static async Task<List<WireEvent>> LongPollUntilAsync(HttpClient client, string cursor, int count, CancellationToken cancellationToken)
+    {
+        var events = new List<WireEvent>(count);
+        while (events.Count < count)
+        {
+            var body = await client.PollAsync($"/api/longpoll?after={cursor}&timeout=10", cancellationToken);
+            Assert.False(body.Gap);
+            events.AddRange(body.Events);
+            cursor = body.Cursor;
+        }
+
+        return events;
+    }
+
+    /// <summary>Long-polls from <paramref name="cursor"/> until the network is cut; returns the cursor to resume from.</summary>
+    private static async Task<string> LongPollUntilCutAsync(Network network, Uri baseAddress, string cursor, Received received, CancellationToken cancellationToken)
+    {
+        using var client = new HttpClient(network.Handler) { BaseAddress = baseAddress };
+        try
+        {
+            while (true)
+            {
+                var body = await client.PollAsync($"/api/longpoll?after={cursor}&timeout=10", cancellationToken);
+                Assert.False(body.Gap);
+                received.Add(body.Events);
+                cursor = body.Cursor;
+            }
+        }
+        catch (Exception exception) when (exception is HttpRequestException or IOException && !cancellationToken.IsCancellationRequested)
+        {
+            // The cut: whatever the server had answered on the dead connection never arrived, so the cursor stays.
+            return cursor;
+        }
+    }
+
+    private static async Task PublishOverHttpAsync(HttpClient client, int publisher, int count, CancellationToken cancellationToken)
+    {
+        for (var n = 0; n < count; n++)
+        {
+            await client.PublishAsync("storm", new { publisher, n }, cancellationToken);
+        }
+    }
+
+    private static async Task PublishOverWebSocketAsync(WebSocket socket, int publisher, int count, CancellationToken cancellationToken)
+    {
+        for (var n = 0; n < count; n++)
+        {
+            await socket.SendJsonAsync(new { type = "publish", @event = new { type = "storm", data = new { publisher, n } } }, cancellationToken);
+        }
+    }
+
+    /// <summary>Sends a WebSocket upgrade by hand: the connection (left open), the status code and the head of the answer.</summary>
+    private static async Task<(TcpClient Connection, int Status, string Head)> HandshakeAsync(Uri server, string host, string? origin, CancellationToken cancellationToken)
+    {
+        var tcp = new TcpClient();
+        try
+        {
+            await tcp.ConnectAsync(IPAddress.Loopback, server.Port, cancellationToken);
+            var stream = tcp.GetStream();
+            var request = $"GET /ws HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+                + (origin is null ? "" : $"Origin: {origin}\r\n") + "\r\n";
+            await stream.WriteAsync(Encoding.ASCII.GetBytes(request), cancellationToken);
+
+            var head = new StringBuilder();
+            var buffer = new byte[1];
+            while (!head.ToString().EndsWith("\r\n\r\n", StringComparison.Ordinal))
+            {
+                if (await stream.ReadAsync(buffer, cancellationToken) == 0)
+                {
+                    throw new InvalidOperationException($"The server closed the connection after: {head}");
+                }
+
+                head.Append((char)buffer[0]);
+            }
+
+            var text = head.ToString();
+            return (tcp, int.Parse(text.Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture), text);
+        }
+        catch
+        {
+            tcp.Dispose();
+            throw;
+        }
+    }
+
+    private static async Task DisposeQuietlyAsync(IAsyncDisposable stream, IDisposable response)
+    {
+        try
+        {
+            await stream.DisposeAsync();
+        }
+        catch (Exception exception) when (exception is IOException or HttpRequestException)
+        {
+            // The connection under it was cut: there is nothing left to close.
+        }
+
+        response.Dispose();
+    }
+
+    /// <summary>
+    /// The network between one client and the host: <see cref="Cut"/> resets every connection made through it (a TCP
+    /// RST, no close of any protocol) and refuses new ones, as a dropped link would.
+    /// </summary>
+    private sealed class Network
+    {
+        private readonly Lock _lock = new();
+        private readonly List<Socket> _sockets = [];
+        private bool _down;
+
+        public Network()
+        {
+            Handler = new SocketsHttpHandler { ConnectCallback = ConnectAsync };
+        }
+
+        public SocketsHttpHandler Handler { get; }
+
+        public void Cut()
+        {
+            lock (_lock)
+            {
+                _down = true;
+                foreach (var socket in _sockets)
+                {
+                    socket.LingerState = new LingerOption(true, 0);
+                    socket.Close();
+                }
+            }
+        }
+
+        private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
+        {
+            var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+            try
+            {
+                await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
+                lock (_lock)
+                {
+                    if (_down)
+                    {
+                        throw new SocketException((int)SocketError.NetworkDown);
+                    }
+
+                    _sockets.Add(socket);
+                }
+
+                return new NetworkStream(socket, ownsSocket: true);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        }
+    }
+
+    /// <summary>Publishes events of type <c>fault</c>, data <c>{"n": i}</c>, one after another, and keeps what the server stored.</summary>
+    private sealed class Publisher(HttpClient client)
+    {
+        private readonly List<WireEvent> _published = [];
+        private readonly SemaphoreSlim _onePublished = new(0);
+
+        public int Count
+        {
+            get
+            {
+                lock (_published)
+                {
+                    return _published.Count;
+                }
+            }
+        }
+
+        public IReadOnlyList<WireEvent> Published
+        {
+            get
+            {
+                lock (_published)
+                {
+                    return [.. _published];
+                }
+            }
+        }
+
+        public async Task PublishAsync(int count, CancellationToken cancellationToken)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                await PublishOneAsync(cancellationToken);
+            }
+        }
+
+        /// <summary>Publishes until <paramref name="stop"/>; checked between publishes, so none is left half done.</summary>
+        public async Task RunAsync(CancellationToken stop, CancellationToken cancellationToken)
+        {
+            await Task.Yield();
+            while (!stop.IsCancellationRequested)
+            {
+                await PublishOneAsync(cancellationToken);
+            }
+        }
+
+        public async Task WaitForCountAsync(int count, CancellationToken cancellationToken)
+        {
+            while (Count < count)
+            {
+                await _onePublished.WaitAsync(cancellationToken);
+            }
+        }
+
+        private async Task PublishOneAsync(CancellationToken cancellationToken)
+        {
+            var stored = await client.PublishAsync("fault", new { n = Count }, cancellationToken);
+            lock (_published)
+            {
+                _published.Add(stored);
+            }
+
+            _onePublished.Release();
+        }
+    }
+
+    /// <summary>What a reader received across all its connections, with a wait for it to reach a count or a seq.</summary>
+    private sealed class Received
+    {
+        private readonly List<WireEvent> _events = [];
+        private readonly SemaphoreSlim _added = new(0);
+
+        public int Count
+        {
+            get
+            {
+                lock (_events)
+                {
+                    return _events.Count;
+                }
+            }
+        }
+
+        public IReadOnlyList<WireEvent> Events
+        {
+            get
+            {
+                lock (_events)
+                {
+                    return [.. _events];
+                }
+            }
+        }
+
+        public void Add(IEnumerable<WireEvent> events)
+        {
+            lock (_events)
+            {
+                _events.AddRange(events);
+            }
+
+            _added.Release();
+        }
+
+        public async Task WaitForCountAsync(int count, CancellationToken cancellationToken)
+        {
+            while (Count < count)
+            {
+                await _added.WaitAsync(cancellationToken);
+            }
+        }
+
+        public async Task WaitForSeqAsync(long seq, CancellationToken cancellationToken)
+        {
+            while (Events is not [.., var last] || last.Seq < seq)
+            {
+                await _added.WaitAsync(cancellationToken);
+            }
+        }
+    }
+}
