@@ -41,13 +41,19 @@ public sealed record PublishRequest(string Type, JsonElement Data)
         JsonElement? type = null, data = null;
         foreach (var property in body.EnumerateObject())
         {
-            switch (property.Name)
+            // Compared as UTF-8: a name that is not valid text must be refused, not fail to transcode.
+            if (property.NameEquals("type"u8))
             {
-                case "type": type = property.Value; break;
-                case "data": data = property.Value; break;
-                default:
-                    error = PublishError.Invalid(field + property.Name, "is not a known field; a publish has only \"type\" and \"data\"");
-                    return false;
+                type = property.Value;
+            }
+            else if (property.NameEquals("data"u8))
+            {
+                data = property.Value;
+            }
+            else
+            {
+                error = PublishError.Invalid(field + NameOf(property), "is not a known field; a publish has only \"type\" and \"data\"");
+                return false;
             }
         }
 
@@ -148,6 +154,19 @@ public sealed record PublishRequest(string Type, JsonElement Data)
     /// Reads a JSON string; false for one that is valid JSON but not valid Unicode, such as a lone surrogate
     /// escape (<c>"\uD800"</c>), which the parser accepts and only decoding refuses.
     /// </summary>
+    /// <summary>A field's name for an error message, or a description of it when it is not valid text.</summary>
+    public static string NameOf(JsonProperty property)
+    {
+        try
+        {
+            return property.Name;
+        }
+        catch (InvalidOperationException)
+        {
+            return "(a field name that is not valid UTF-8 or Unicode)";
+        }
+    }
+
     private static bool TryGetText(JsonElement value, [NotNullWhen(true)] out string? text)
     {
         try

@@ -343,9 +343,10 @@ internal static partial class WebSocketTransport
 
             foreach (var property in message.EnumerateObject())
             {
-                if (property.Name is not ("type" or "event"))
+                if (!property.NameEquals("type"u8) && !property.NameEquals("event"u8))
                 {
-                    return ControlMessages.Error(property.Name, $"{property.Name} is not a known field; a publish message has only \"type\" and \"event\"");
+                    var name = PublishRequest.NameOf(property);
+                    return ControlMessages.Error(name, $"{name} is not a known field; a publish message has only \"type\" and \"event\"");
                 }
             }
 
