@@ -12,7 +12,7 @@ public sealed record PublishRequest(string Type, JsonElement Data)
 {
     public const int MaxTypeLength = 64;
 
-    private const string InvalidEscape = "contains an escape that is not valid Unicode (a lone surrogate)";
+    private const string InvalidText = "is not valid Unicode text (invalid UTF-8, or an escaped lone surrogate)";
 
     /// <summary>The deepest nesting accepted in a publish body, so a hostile body cannot exhaust the parser.</summary>
     public const int MaxDepth = 32;
@@ -65,7 +65,7 @@ public sealed record PublishRequest(string Type, JsonElement Data)
 
         if (!TryGetText(typeValue, out var typeText))
         {
-            error = PublishError.Invalid(field + "type", InvalidEscape);
+            error = PublishError.Invalid(field + "type", InvalidText);
             return false;
         }
 
@@ -83,7 +83,7 @@ public sealed record PublishRequest(string Type, JsonElement Data)
 
         if (EncodedSize(dataValue) is not { } encodedSize)
         {
-            error = PublishError.Invalid(field + "data", InvalidEscape);
+            error = PublishError.Invalid(field + "data", InvalidText);
             return false;
         }
 
@@ -145,7 +145,7 @@ public sealed record PublishRequest(string Type, JsonElement Data)
         catch (InvalidOperationException)
         {
             // The duplicate-property check decodes every property name, and a lone surrogate escape cannot be decoded.
-            (document, problem) = (null, $"is not valid JSON: {InvalidEscape}");
+            (document, problem) = (null, $"is not valid JSON: {InvalidText}");
             return false;
         }
     }

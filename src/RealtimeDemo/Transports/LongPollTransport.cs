@@ -93,7 +93,11 @@ internal static class LongPollTransport
             return true;
         }
 
-        if (!double.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var seconds) || !double.IsFinite(seconds))
+        // A numeral too long for a double parses as infinity, and is merely above the cap; the words "Infinity" and
+        // "NaN" are not numbers of seconds.
+        if (!double.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var seconds)
+            || double.IsNaN(seconds)
+            || (double.IsInfinity(seconds) && !char.IsAsciiDigit(text[0]) && text[0] != '.'))
         {
             problem = Problems.Invalid("timeout", $"must be a number of seconds from 0 to {options.LongPollMaxTimeout.TotalSeconds:0.###}");
             return false;

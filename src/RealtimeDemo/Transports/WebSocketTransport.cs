@@ -194,29 +194,27 @@ internal static partial class WebSocketTransport
                 {
                     // An idle socket waits with no buffer: a zero-byte read completes once data arrives, and only then
                     // is a buffer rented (one message may not exceed the publish body limit). Idle connections stay small.
-                    if ((await socket.ReceiveAsync(Memory<byte>.Empty, aborted)).MessageType == WebSocketMessageType.Close)
-                    {
-                        connection.End(EndReason.ClientClosed);
-                        await CloseAsync(WebSocketCloseStatus.NormalClosure, "");
-                        return;
-                    }
-
-                    buffer = ArrayPool<byte>.Shared.Rent(settings.MaxPublishBodyBytes);
-                    var message = buffer.AsMemory(0, settings.MaxPublishBodyBytes);
+                    // An empty message is taken whole by that read (it ends the message): it is handled like any other.
+                    var received = await socket.ReceiveAsync(Memory<byte>.Empty, aborted);
+                    var message = Memory<byte>.Empty;
                     var length = 0;
-                    ValueWebSocketReceiveResult received;
-                    do
+                    if (!received.EndOfMessage)
                     {
-                        if (length == message.Length)
+                        buffer = ArrayPool<byte>.Shared.Rent(settings.MaxPublishBodyBytes);
+                        message = buffer.AsMemory(0, settings.MaxPublishBodyBytes);
+                        do
                         {
-                            await RefuseAsync(WebSocketCloseStatus.MessageTooBig, $"a message may be at most {settings.MaxPublishBodyBytes} bytes");
-                            return;
-                        }
+                            if (length == message.Length)
+                            {
+                                await RefuseAsync(WebSocketCloseStatus.MessageTooBig, $"a message may be at most {settings.MaxPublishBodyBytes} bytes");
+                                return;
+                            }
 
-                        received = await socket.ReceiveAsync(message[length..], aborted);
-                        length += received.Count;
+                            received = await socket.ReceiveAsync(message[length..], aborted);
+                            length += received.Count;
+                        }
+                        while (!received.EndOfMessage);
                     }
-                    while (!received.EndOfMessage);
 
                     switch (received.MessageType)
                     {
@@ -240,8 +238,11 @@ internal static partial class WebSocketTransport
                             break;
                     }
 
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = null;
+                    if (buffer is not null)
+                    {
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = null;
+                    }
                 }
             }
             catch (WebSocketException exception) when (exception.WebSocketErrorCode == WebSocketError.Faulted)
