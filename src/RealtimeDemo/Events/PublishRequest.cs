@@ -1,3 +1,4 @@
+using System.Text.Unicode;
 using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
@@ -131,6 +132,14 @@ public sealed record PublishRequest(string Type, JsonElement Data)
     /// </summary>
     public static bool TryParseJson(ReadOnlySequence<byte> utf8Json, [NotNullWhen(true)] out JsonDocument? document, [NotNullWhen(false)] out string? problem)
     {
+        // The parser leaves invalid UTF-8 inside strings to be replaced when they are read: refuse it instead, so what a
+        // client sent is either stored exactly or refused.
+        if (!(utf8Json.IsSingleSegment ? Utf8.IsValid(utf8Json.FirstSpan) : Utf8.IsValid(utf8Json.ToArray())))
+        {
+            (document, problem) = (null, "is not valid UTF-8");
+            return false;
+        }
+
         try
         {
             document = JsonDocument.Parse(utf8Json, DocumentOptions);
