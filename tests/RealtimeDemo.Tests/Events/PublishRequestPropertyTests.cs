@@ -176,7 +176,7 @@ public sealed class PublishRequestPropertyTests
             AssertAcceptedOrRefusedCleanly(accepted, request, error, maxDataBytes, field: "", Utf8.IsValid(bytes));
 
             // A request body arrives from the pipe in segments: the verdict must not depend on where they split.
-            var acceptedInSegments = PublishRequest.TryParse(Segmented(bytes, segmentLength), maxDataBytes, out var segmentedRequest, out var segmentedError);
+            var acceptedInSegments = PublishRequest.TryParse(Sequences.Segmented(bytes, segmentLength), maxDataBytes, out var segmentedRequest, out var segmentedError);
             Assert.Equal(accepted, acceptedInSegments);
             Assert.Equal(error?.Field, segmentedError?.Field);
             Assert.Equal(error?.IsTooLarge, segmentedError?.IsTooLarge);
@@ -211,7 +211,7 @@ public sealed class PublishRequestPropertyTests
 
         await Gen.Select(Valid, Gen.Int[1, 64]).SampleAsync(async (body, segmentLength) =>
         {
-            var accepted = PublishRequest.TryParse(Segmented(Encoding.UTF8.GetBytes(body.Text), segmentLength), MaxDataBytes, out var request, out var error);
+            var accepted = PublishRequest.TryParse(Sequences.Segmented(Encoding.UTF8.GetBytes(body.Text), segmentLength), MaxDataBytes, out var request, out var error);
 
             Assert.True(accepted, error?.ToString());
             Assert.Equal(body.Type, request!.Type);
@@ -422,39 +422,6 @@ public sealed class PublishRequestPropertyTests
         }
 
         return buffer.WrittenCount;
-    }
-
-    private static ReadOnlySequence<byte> Segmented(byte[] bytes, int segmentLength)
-    {
-        if (bytes.Length <= segmentLength)
-        {
-            return new ReadOnlySequence<byte>(bytes);
-        }
-
-        var first = new Segment(bytes.AsMemory(0, segmentLength), 0);
-        var last = first;
-        for (var start = segmentLength; start < bytes.Length; start += segmentLength)
-        {
-            last = last.Append(bytes.AsMemory(start, Math.Min(segmentLength, bytes.Length - start)));
-        }
-
-        return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
-    }
-
-    private sealed class Segment : ReadOnlySequenceSegment<byte>
-    {
-        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
-        {
-            Memory = memory;
-            RunningIndex = runningIndex;
-        }
-
-        public Segment Append(ReadOnlyMemory<byte> memory)
-        {
-            var next = new Segment(memory, RunningIndex + Memory.Length);
-            Next = next;
-            return next;
-        }
     }
 
     private static void Output(string line) => TestContext.Current.TestOutputHelper?.WriteLine(line);

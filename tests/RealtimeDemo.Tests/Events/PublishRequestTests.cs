@@ -4,6 +4,8 @@ using System.Text;
 using System.Text.Json;
 using RealtimeDemo.Events;
 
+using RealtimeDemo.Tests.Infrastructure;
+
 namespace RealtimeDemo.Tests.Events;
 
 /// <summary>The one set of publish rules POST /api/events and the WebSocket "publish" message share.</summary>
@@ -61,7 +63,7 @@ public sealed class PublishRequestTests
         // A request body arrives from the pipe in several segments.
         var bytes = Encoding.UTF8.GetBytes("""{"type":"split","data":{"text":"across segments"}}""");
 
-        Assert.True(PublishRequest.TryParse(Segmented(bytes, 5), MaxDataBytes, out var request, out var error), error?.ToString());
+        Assert.True(PublishRequest.TryParse(Sequences.Segmented(bytes, 5), MaxDataBytes, out var request, out var error), error?.ToString());
         Assert.Equal("split", request.Type);
         Assert.Equal("across segments", request.Data.GetProperty("text").GetString());
     }
@@ -258,33 +260,5 @@ public sealed class PublishRequestTests
         }
 
         return $$"""{"type":"a","data":{{data}}}""";
-    }
-
-    private static ReadOnlySequence<byte> Segmented(byte[] bytes, int segmentLength)
-    {
-        var first = new Segment(bytes.AsMemory(0, Math.Min(segmentLength, bytes.Length)), 0);
-        var last = first;
-        for (var start = segmentLength; start < bytes.Length; start += segmentLength)
-        {
-            last = last.Append(bytes.AsMemory(start, Math.Min(segmentLength, bytes.Length - start)));
-        }
-
-        return new ReadOnlySequence<byte>(first, 0, last, last.Memory.Length);
-    }
-
-    private sealed class Segment : ReadOnlySequenceSegment<byte>
-    {
-        public Segment(ReadOnlyMemory<byte> memory, long runningIndex)
-        {
-            Memory = memory;
-            RunningIndex = runningIndex;
-        }
-
-        public Segment Append(ReadOnlyMemory<byte> memory)
-        {
-            var next = new Segment(memory, RunningIndex + Memory.Length);
-            Next = next;
-            return next;
-        }
     }
 }
