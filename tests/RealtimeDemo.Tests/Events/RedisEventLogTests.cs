@@ -88,6 +88,50 @@ public sealed class RedisEventLogTests(RedisServer redis) : EventLogContract, IC
     }
 
     [Fact]
+    public async Task ACounterThatWentBackStartsANewEpochInsteadOfReusingSeqs()
+    {
+        var cancellationToken = TestClients.Deadline();
+        var prefix = RedisServer.NewKeyPrefix();
+        var log = await StartLogAsync(prefix);
+        await AppendManyAsync(log, 5, cancellationToken);
+        var oldEpoch = log.Epoch;
+
+        // What a Redis restarted from a file a second old does: the last writes, which this host already holds, are gone.
+        var database = Connection.GetDatabase();
+        await database.HashSetAsync($"{{{prefix}}}:meta", "seq", 2);
+        await database.StreamDeleteAsync($"{{{prefix}}}:stream", ["3-0", "4-0", "5-0"]);
+        await database.ExecuteAsync("XSETID", $"{{{prefix}}}:stream", "2-0");
+        var stored = await log.AppendAsync("test", Data("{\"after\": \"the loss\"}"), cancellationToken);
+
+        // Seq 3 of the old epoch named another event: the new one must not be mistaken for it.
+        Assert.NotEqual(oldEpoch, stored.Cursor.Epoch);
+        Assert.Equal("test", JsonDocument.Parse(stored.Json).RootElement.GetProperty("type").GetString());
+        Assert.Equal(stored.Cursor, log.Head);
+        var read = log.Read(new EventCursor(oldEpoch, 5), new StoredEvent[10]);
+        Assert.Equal(GapReason.EpochChanged, read.Gap);
+    }
+
+    [Fact]
+    public async Task AnEntryThatIsNotAnEventIsSkippedAndTheLogFollowsOn()
+    {
+        var cancellationToken = TestClients.Deadline();
+        var prefix = RedisServer.NewKeyPrefix();
+        var log = await StartLogAsync(prefix);
+        await AppendManyAsync(log, 1, cancellationToken);
+
+        // Something else writes into the stream, under the next seq.
+        var database = Connection.GetDatabase();
+        await database.HashIncrementAsync($"{{{prefix}}}:meta", "seq");
+        await database.StreamAddAsync($"{{{prefix}}}:stream", "foreign", "not an event", "2-0");
+        var stored = await log.AppendAsync("test", Data("{}"), cancellationToken);
+
+        Assert.Equal(3, stored.Seq);
+        var read = log.Read(new EventCursor(log.Epoch, 1), new StoredEvent[10]);
+        Assert.Equal(1, read.Count);
+        Assert.Equal(GapReason.Expired, read.Gap);
+    }
+
+    [Fact]
     public async Task TheStreamIsTrimmedNearTheRetention()
     {
         var cancellationToken = TestClients.Deadline(30);

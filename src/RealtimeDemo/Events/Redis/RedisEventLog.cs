@@ -87,11 +87,12 @@ public sealed partial class RedisEventLog : BackgroundService, IEventLog
         (string Epoch, long Seq) appended;
         try
         {
-            appended = await _stream.AppendAsync(type, JsonSerializer.SerializeToUtf8Bytes(data), time.ToUnixTimeMilliseconds());
+            appended = await _stream.AppendAsync(Head, type, JsonSerializer.SerializeToUtf8Bytes(data), time.ToUnixTimeMilliseconds());
         }
-        catch (RedisConnectionException exception)
+        catch (RedisException exception)
         {
-            throw new EventLogUnavailableException("The event log's Redis cannot be reached; the event was not published.", exception);
+            // Unreachable, or refusing writes (out of memory, a read-only replica after a failover): not published.
+            throw new EventLogUnavailableException("The event log's Redis cannot be reached or refused the write; the event was not published.", exception);
         }
         catch (RedisTimeoutException exception)
         {
@@ -208,9 +209,20 @@ public sealed partial class RedisEventLog : BackgroundService, IEventLog
                     retired.Retire();
                 }
 
+                // The newest cursor the stream has handed out, so a client bringing it here is not told it is ahead,
+                // even if its announcement was lost (during a reconnect).
+                Note(new EventCursor(read.Epoch, read.Head));
                 foreach (var entry in read.Entries)
                 {
-                    ring.Add(Decode(read.Epoch, entry));
+                    if (TryDecode(read.Epoch, entry) is { } stored)
+                    {
+                        ring.Add(stored);
+                    }
+                    else
+                    {
+                        // Someone else's writing in our stream: skipped (readers see a gap) rather than stopping every host.
+                        LogUndecodable(_logger, entry.Seq);
+                    }
                 }
 
                 if (read.Entries.Count < ReadBatch)
@@ -226,17 +238,31 @@ public sealed partial class RedisEventLog : BackgroundService, IEventLog
     }
 
     // Every host decodes the same stored bytes, so all of them serve byte-identical events.
-    private static StoredEvent Decode(string epoch, StreamEntry entry)
+    private static StoredEvent? TryDecode(string epoch, StreamEntry entry)
     {
-        using var data = JsonDocument.Parse(entry.Data);
-        return StoredEvent.Create(new EventCursor(epoch, entry.Seq), entry.Type, data.RootElement, DateTimeOffset.FromUnixTimeMilliseconds(entry.TimeMilliseconds));
+        if (entry is not { Type: { } type, Data: { } bytes })
+        {
+            return null;
+        }
+
+        try
+        {
+            using var data = JsonDocument.Parse(bytes);
+            return data.RootElement.ValueKind == JsonValueKind.Object
+                ? StoredEvent.Create(new EventCursor(epoch, entry.Seq), type, data.RootElement, DateTimeOffset.FromUnixTimeMilliseconds(entry.TimeMilliseconds))
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     /// <summary>The event at <paramref name="cursor"/> once the window holds it; null if it left the window first, or the follower is stuck.</summary>
     private async Task<StoredEvent?> WaitForAsync(EventCursor cursor, CancellationToken cancellationToken)
     {
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(OwnEventWait);
+        using var ownEventWait = new CancellationTokenSource(OwnEventWait, _time);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, ownEventWait.Token);
         var found = new StoredEvent[1];
         while (true)
         {
@@ -262,18 +288,26 @@ public sealed partial class RedisEventLog : BackgroundService, IEventLog
     /// <summary>Notes a cursor the stream has handed out, and wakes the follower to fetch it.</summary>
     private void Announce(EventCursor cursor)
     {
+        Note(cursor);
+        Volatile.Read(ref _wake).TrySetResult();
+    }
+
+    /// <summary>
+    /// Keeps the newest cursor handed out: a later seq of the same epoch, or the first of the epoch this host now
+    /// follows. A late announcement of an older epoch never replaces it, so a cursor once accepted stays accepted.
+    /// </summary>
+    private void Note(EventCursor cursor)
+    {
         var box = new StrongBox<EventCursor>(cursor);
         var current = Volatile.Read(ref _announced);
-        while ((current is null || current.Value.Epoch != cursor.Epoch || current.Value.Seq < cursor.Seq)
+        while ((current is null || (current.Value.Epoch == cursor.Epoch ? current.Value.Seq < cursor.Seq : cursor.Epoch == Epoch))
             && Interlocked.CompareExchange(ref _announced, box, current) is var seen && seen != current)
         {
             current = seen;
         }
-
-        _wake.TrySetResult();
     }
 
-    private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e) => _wake.TrySetResult();
+    private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e) => Volatile.Read(ref _wake).TrySetResult();
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -283,6 +317,9 @@ public sealed partial class RedisEventLog : BackgroundService, IEventLog
     [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot read the shared event log in Redis; retrying with backoff")]
     private static partial void LogNotFollowing(ILogger logger, Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The shared event log in Redis has a new epoch {NewEpoch} (was {OldEpoch}): its stream was lost")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Skipped stream entry {Seq} of the shared event log: it is not an event this log wrote")]
+    private static partial void LogUndecodable(ILogger logger, long seq);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The shared event log in Redis has a new epoch {NewEpoch} (was {OldEpoch}): its stream was lost or went back")]
     private static partial void LogEpochChanged(ILogger logger, string oldEpoch, string newEpoch);
 }

@@ -3,8 +3,11 @@ using StackExchange.Redis;
 
 namespace RealtimeDemo.Events.Redis;
 
-/// <summary>One entry of the shared stream as Redis holds it: the event's place and what every host encodes it from.</summary>
-public readonly record struct StreamEntry(long Seq, string Type, byte[] Data, long TimeMilliseconds);
+/// <summary>
+/// One entry of the shared stream as Redis holds it: the event's place and what every host encodes it from
+/// (<paramref name="Type"/> and <paramref name="Data"/> are null in an entry that is not ours to read).
+/// </summary>
+public readonly record struct StreamEntry(long Seq, string? Type, byte[]? Data, long TimeMilliseconds);
 
 /// <summary>What one read of the shared stream found: its epoch, its newest seq, and the entries asked for.</summary>
 public sealed record StreamRead(string Epoch, long Head, IReadOnlyList<StreamEntry> Entries);
@@ -23,7 +26,10 @@ public sealed record StreamRead(string Epoch, long Head, IReadOnlyList<StreamEnt
 /// </remarks>
 public sealed class RedisEventStream(IConnectionMultiplexer redis, string keyPrefix, int retention)
 {
-    // Shared by both scripts: adopt the existing epoch, or start a new one (ARGV[1], a fresh candidate).
+    // Shared by both scripts. ARGV[1] is a fresh candidate epoch; ARGV[2] and ARGV[3] the epoch and seq the calling
+    // host holds. Adopts the existing epoch, or starts one where there is none. A host of this epoch that holds more
+    // than the counter says saw writes Redis has since lost (a restart from a file a second old, a failover): the
+    // stream then gets a new epoch too, so no cursor handed out for a lost event comes to name another one.
     private const string EnsureEpoch = """
         local epoch = redis.call('HGET', KEYS[1], 'epoch')
         if not epoch then
@@ -31,21 +37,25 @@ public sealed class RedisEventStream(IConnectionMultiplexer redis, string keyPre
             redis.call('DEL', KEYS[2])
             redis.call('HSET', KEYS[1], 'epoch', epoch, 'seq', 0)
         end
+        local head = tonumber(redis.call('HGET', KEYS[1], 'seq'))
+        if epoch == ARGV[2] and tonumber(ARGV[3]) > head then
+            epoch = ARGV[1]
+            redis.call('HSET', KEYS[1], 'epoch', epoch)
+        end
         """;
 
-    // ARGV: candidate epoch, retention, type, data, time (ms). The id is the seq, so the stream stays in seq order;
-    // trimming is approximate (whole nodes, cheap), and never below the retention.
+    // ARGV 4-7: retention, type, data, time (ms). The id is the seq, so the stream stays in seq order; trimming is
+    // approximate (whole nodes, cheap), and never below the retention.
     private const string AppendScript = EnsureEpoch + "\n" + """
         local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
-        redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], seq .. '-0', 'type', ARGV[3], 'data', ARGV[4], 'time', ARGV[5])
+        redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], seq .. '-0', 'type', ARGV[5], 'data', ARGV[6], 'time', ARGV[7])
         redis.call('PUBLISH', KEYS[3], epoch .. '-' .. seq)
         return { epoch, seq }
         """;
 
-    // ARGV: candidate epoch, the reader's epoch, the seq it has, how many to return, retention. A reader of another
-    // epoch, or one further behind than the retention, starts at the oldest event it could keep.
+    // ARGV 4-5: how many to return, retention. A reader of another epoch, or one further behind than the retention,
+    // starts at the oldest event it could keep.
     private const string ReadScript = EnsureEpoch + "\n" + """
-        local head = tonumber(redis.call('HGET', KEYS[1], 'seq'))
         local after = tonumber(ARGV[3])
         local window = tonumber(ARGV[5])
         if epoch ~= ARGV[2] or after < head - window then
@@ -81,13 +91,16 @@ public sealed class RedisEventStream(IConnectionMultiplexer redis, string keyPre
     /// <summary>The channel each append announces its cursor (<c>{epoch}-{seq}</c>) on.</summary>
     public RedisChannel Appended { get; } = RedisChannel.Literal($"{{{keyPrefix}}}:appended");
 
-    /// <summary>Appends an event with the next seq of the shared stream; returns the stream's epoch and that seq.</summary>
-    public async Task<(string Epoch, long Seq)> AppendAsync(string type, byte[] data, long timeMilliseconds)
+    /// <summary>
+    /// Appends an event with the next seq of the shared stream; returns the stream's epoch and that seq.
+    /// <paramref name="held"/> is the newest event the calling host holds.
+    /// </summary>
+    public async Task<(string Epoch, long Seq)> AppendAsync(EventCursor held, string type, byte[] data, long timeMilliseconds)
     {
         var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(
             AppendScript,
             _keys,
-            [EventCursor.NewEpoch(), retention, type, data, timeMilliseconds]))!;
+            [EventCursor.NewEpoch(), held.Epoch, held.Seq, retention, type, data, timeMilliseconds]))!;
         return ((string)result[0]!, (long)result[1]);
     }
 
@@ -125,8 +138,6 @@ public sealed class RedisEventStream(IConnectionMultiplexer redis, string keyPre
         }
 
         var seq = long.Parse(id.AsSpan(0, id.IndexOf('-')), NumberStyles.None, CultureInfo.InvariantCulture);
-        return new StreamEntry(seq, type ?? throw Malformed(id), data ?? throw Malformed(id), time);
+        return new StreamEntry(seq, type, data, time);
     }
-
-    private static InvalidDataException Malformed(string id) => new($"Stream entry {id} lacks its type or data.");
 }
