@@ -1,3 +1,5 @@
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+
 namespace RealtimeDemo.Hosting;
 
 public static class KestrelLimitsExtensions
@@ -10,5 +12,13 @@ public static class KestrelLimitsExtensions
     /// Kestrel does not read from configuration by itself. <c>appsettings.json</c> sets each one deliberately.
     /// </summary>
     public static IWebHostBuilder UseKestrelLimitsFromConfiguration(this IWebHostBuilder web) =>
-        web.ConfigureKestrel((context, kestrel) => context.Configuration.GetSection(SectionName).Bind(kestrel.Limits));
+        web.ConfigureKestrel((context, kestrel) =>
+        {
+            var limits = context.Configuration.GetSection(SectionName);
+            limits.Bind(kestrel.Limits);
+
+            // A MinDataRate cannot be bound into (it has no setters): it is built from its section and replaced whole.
+            kestrel.Limits.MinRequestBodyDataRate = limits.GetSection(nameof(KestrelServerLimits.MinRequestBodyDataRate)).Get<MinDataRate>() ?? kestrel.Limits.MinRequestBodyDataRate;
+            kestrel.Limits.MinResponseDataRate = limits.GetSection(nameof(KestrelServerLimits.MinResponseDataRate)).Get<MinDataRate>() ?? kestrel.Limits.MinResponseDataRate;
+        });
 }

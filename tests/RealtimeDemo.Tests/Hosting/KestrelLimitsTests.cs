@@ -1,0 +1,29 @@
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using RealtimeDemo.Tests.Infrastructure;
+
+namespace RealtimeDemo.Tests.Hosting;
+
+/// <summary><c>Kestrel:Limits</c> reaches the server, data rates included (the bad-input table shows the sizes at work).</summary>
+public sealed class KestrelLimitsTests
+{
+    [Fact]
+    public async Task EveryConfiguredLimitReachesKestrelDataRatesIncluded()
+    {
+        await using var app = new KestrelApplication(new Dictionary<string, string?>
+        {
+            ["Kestrel:Limits:MaxRequestHeaderCount"] = "42",
+            ["Kestrel:Limits:MinRequestBodyDataRate:BytesPerSecond"] = "999",
+            ["Kestrel:Limits:MinRequestBodyDataRate:GracePeriod"] = "00:00:07",
+            ["Kestrel:Limits:MinResponseDataRate:BytesPerSecond"] = "777",
+            ["Kestrel:Limits:MinResponseDataRate:GracePeriod"] = "00:00:09",
+        });
+
+        var limits = app.Services.GetRequiredService<IOptions<KestrelServerOptions>>().Value.Limits;
+
+        Assert.Equal(42, limits.MaxRequestHeaderCount);
+        Assert.Equal((999d, TimeSpan.FromSeconds(7)), (limits.MinRequestBodyDataRate!.BytesPerSecond, limits.MinRequestBodyDataRate.GracePeriod));
+        Assert.Equal((777d, TimeSpan.FromSeconds(9)), (limits.MinResponseDataRate!.BytesPerSecond, limits.MinResponseDataRate.GracePeriod));
+    }
+}
