@@ -49,21 +49,13 @@ public sealed partial class SlowReaderWatchdog : IDisposable
         var now = _time.GetTimestamp();
         foreach (var (watch, _) in _watches)
         {
-            if (watch.IsStuck(now, _timeout) && _watches.TryRemove(watch, out _))
+            if (watch.IsStuck(now, _timeout))
             {
-                Drop(watch);
+                watch.Drop();
             }
         }
     }
 
-    private void Drop(Watch watch)
-    {
-        // The reason is recorded before the abort, so the connection's end line names it rather than the abort.
-        watch.Connection.End(EndReason.SlowReader);
-        _stats.CountDropped(watch.Transport);
-        LogDropped(_logger, TransportStats.NameOf(watch.Transport), _timeout.TotalMilliseconds, watch.Context.Connection.RemoteIpAddress?.ToString());
-        watch.Context.Abort();
-    }
 
     [LoggerMessage(Level = LogLevel.Warning,
         Message = "Dropped a {Transport} connection from {ClientAddress}: a write did not complete within {SendTimeoutMs:0} ms (the client stopped reading)")]
@@ -75,11 +67,9 @@ public sealed partial class SlowReaderWatchdog : IDisposable
         // When the write in flight started, as a timestamp; 0 between writes.
         private long _writingSince;
 
-        internal Transport Transport => transport;
-
-        internal TransportStats.OpenConnection Connection => connection;
-
-        internal HttpContext Context => context;
+        // Set under the lock when the connection's handler is done with it: from then on its HttpContext may already
+        // serve the next request on the same connection, and must not be aborted.
+        private bool _ended;
 
         public void Writing() => Volatile.Write(ref _writingSince, owner._time.GetTimestamp());
 
@@ -91,6 +81,34 @@ public sealed partial class SlowReaderWatchdog : IDisposable
             return since != 0 && owner._time.GetElapsedTime(since, now) > timeout;
         }
 
-        public void Dispose() => owner._watches.TryRemove(this, out _);
+        internal void Drop()
+        {
+            lock (this)
+            {
+                if (_ended)
+                {
+                    return;
+                }
+
+                _ended = true;
+                owner._watches.TryRemove(this, out _);
+
+                // The reason is recorded before the abort, so the connection's end line names it rather than the abort.
+                connection.End(EndReason.SlowReader);
+                owner._stats.CountDropped(transport);
+                LogDropped(owner._logger, TransportStats.NameOf(transport), owner._timeout.TotalMilliseconds, context.Connection.RemoteIpAddress?.ToString());
+                context.Abort();
+            }
+        }
+
+        public void Dispose()
+        {
+            lock (this)
+            {
+                _ended = true;
+            }
+
+            owner._watches.TryRemove(this, out _);
+        }
     }
 }

@@ -59,8 +59,9 @@ internal static class SseTransport
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
 
         // One rule for a reader that stops reading, the same on both streams: a write blocked past
-        // Realtime:SendTimeout drops it (the watchdog). Kestrel's minimum response data rate would cut a quiet but
-        // healthy stream by another rule, so it is off for this response.
+        // Realtime:SendTimeout drops it (the watchdog), logged and counted. Kestrel's minimum response data rate
+        // would also cut a stalled SSE reader, but by a rate rather than a time, silently, and not WebSockets at all:
+        // it is off for this response, so the one configurable rule applies.
         if (context.Features.Get<IHttpMinResponseDataRateFeature>() is { } minimumRate)
         {
             minimumRate.MinDataRate = null;

@@ -166,10 +166,12 @@ internal static partial class WebSocketTransport
                 var sent = 0;
                 try
                 {
-                    watch.Writing();
                     for (; sent < events.Length && !stop.IsCancellationRequested; sent++)
                     {
+                        // Watched per frame: the timeout bounds one write, however long the batch.
+                        watch.Writing();
                         await socket.SendAsync(events.Span[sent].Json, WebSocketMessageType.Text, endOfMessage: true, aborted);
+                        watch.Written();
                     }
                 }
                 finally
