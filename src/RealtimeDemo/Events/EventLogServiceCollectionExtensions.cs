@@ -56,6 +56,6 @@ public static class EventLogServiceCollectionExtensions
         services.AddSingleton<IEventLog>(sp => sp.GetRequiredService<RedisEventLog>());
         services.AddHostedService(sp => sp.GetRequiredService<RedisEventLog>());
         services.AddSingleton<ITickerLease>(sp => new RedisTickerLease(sp.GetRequiredService<RedisEventStream>(), sp.GetRequiredService<TimeProvider>()));
-        services.AddHealthChecks().AddCheck<RedisEventLogHealthCheck>("event-log", tags: ["ready"]);
+        services.AddHealthChecks().AddCheck<RedisEventLogHealthCheck>("event-log");
     }
 }

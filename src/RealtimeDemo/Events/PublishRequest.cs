@@ -1,7 +1,7 @@
-using System.Text.Unicode;
 using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace RealtimeDemo.Events;
 
@@ -134,7 +134,7 @@ public sealed record PublishRequest(string Type, JsonElement Data)
     {
         // The parser leaves invalid UTF-8 inside strings to be replaced when they are read: refuse it instead, so what a
         // client sent is either stored exactly or refused.
-        if (!(utf8Json.IsSingleSegment ? Utf8.IsValid(utf8Json.FirstSpan) : Utf8.IsValid(utf8Json.ToArray())))
+        if (!IsValidUtf8(utf8Json))
         {
             (document, problem) = (null, "is not valid UTF-8");
             return false;
@@ -159,10 +159,26 @@ public sealed record PublishRequest(string Type, JsonElement Data)
         }
     }
 
-    /// <summary>
-    /// Reads a JSON string; false for one that is valid JSON but not valid Unicode, such as a lone surrogate
-    /// escape (<c>"\uD800"</c>), which the parser accepts and only decoding refuses.
-    /// </summary>
+    private static bool IsValidUtf8(ReadOnlySequence<byte> bytes)
+    {
+        if (bytes.IsSingleSegment)
+        {
+            return Utf8.IsValid(bytes.FirstSpan);
+        }
+
+        // A body in several segments (over a few KB) is checked in one pooled copy: a character may span two segments.
+        var copy = ArrayPool<byte>.Shared.Rent((int)bytes.Length);
+        try
+        {
+            bytes.CopyTo(copy);
+            return Utf8.IsValid(copy.AsSpan(0, (int)bytes.Length));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(copy);
+        }
+    }
+
     /// <summary>A field's name for an error message, or a description of it when it is not valid text.</summary>
     public static string NameOf(JsonProperty property)
     {
@@ -176,6 +192,10 @@ public sealed record PublishRequest(string Type, JsonElement Data)
         }
     }
 
+    /// <summary>
+    /// Reads a JSON string; false for one that is valid JSON but not valid Unicode, such as a lone surrogate
+    /// escape (<c>"\uD800"</c>), which the parser accepts and only decoding refuses.
+    /// </summary>
     private static bool TryGetText(JsonElement value, [NotNullWhen(true)] out string? text)
     {
         try

@@ -55,12 +55,8 @@ internal static class PublishKey
             return authorization[Bearer.Length..].Trim();
         }
 
-        if (authorization.Length > 0)
-        {
-            // Some other scheme: presented, and wrong.
-            return authorization;
-        }
-
+        // Another scheme (Basic from a proxy in front, say) is not a publish key: as if none were presented, so a
+        // reader behind such a proxy still reads.
         return allowQueryToken && request.Query.TryGetValue("token", out var token) ? token.ToString() : null;
     }
 

@@ -93,11 +93,10 @@ internal static class LongPollTransport
             return true;
         }
 
-        // A numeral too long for a double parses as infinity, and is merely above the cap; the words "Infinity" and
-        // "NaN" are not numbers of seconds.
-        if (!double.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var seconds)
-            || double.IsNaN(seconds)
-            || (double.IsInfinity(seconds) && !char.IsAsciiDigit(text[0]) && text[0] != '.'))
+        // Digits and a point only, so "Infinity" and "NaN" are refused; a numeral too long for a double parses as
+        // infinity, which is merely above the cap.
+        if (text.AsSpan().ContainsAnyExcept("0123456789.")
+            || !double.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var seconds))
         {
             problem = Problems.Invalid("timeout", $"must be a number of seconds from 0 to {options.LongPollMaxTimeout.TotalSeconds:0.###}");
             return false;
