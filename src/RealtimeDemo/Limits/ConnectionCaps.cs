@@ -1,7 +1,6 @@
-using System.Globalization;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
-using Microsoft.Net.Http.Headers;
+using RealtimeDemo.Api;
 using RealtimeDemo.Diagnostics;
 
 namespace RealtimeDemo.Limits;
@@ -48,7 +47,7 @@ public static class ConnectionCaps
 
     private static string PolicyName(Transport transport) => "connections:" + TransportStats.NameOf(transport);
 
-    private static ValueTask RefuseAsync(HttpContext context, RealtimeOptions settings)
+    private static async ValueTask RefuseAsync(HttpContext context, RealtimeOptions settings)
     {
         var transport = context.GetEndpoint()?.Metadata.GetMetadata<CappedTransport>()?.Transport;
         var limit = transport switch
@@ -58,18 +57,8 @@ public static class ConnectionCaps
             Transport.LongPoll => $"{settings.MaxLongPollConnections} long polls",
             _ => "connections",
         };
-        var retryAfter = RetryAfter.TotalSeconds.ToString(CultureInfo.InvariantCulture);
-        context.Response.Headers[HeaderNames.RetryAfter] = retryAfter;
-        return context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = context,
-            ProblemDetails =
-            {
-                Status = StatusCodes.Status503ServiceUnavailable,
-                Title = "Too many connections",
-                Detail = $"This host already holds its maximum of {limit}; retry after {retryAfter} s.",
-            },
-        });
+        await Problems.RetryLater(context, StatusCodes.Status503ServiceUnavailable, RetryAfter, "Too many connections", $"This host already holds its maximum of {limit}")
+            .ExecuteAsync(context);
     }
 
     private sealed record CappedTransport(Transport Transport);

@@ -1,7 +1,6 @@
-using System.Globalization;
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
-using Microsoft.Net.Http.Headers;
+using RealtimeDemo.Api;
 
 namespace RealtimeDemo.Limits;
 
@@ -44,21 +43,12 @@ internal sealed class PublishRateLimiter : IDisposable
     }
 
     /// <summary>The <c>429</c> for a publish over the limit.</summary>
-    public static IResult TooManyRequests(HttpContext context, TimeSpan retryAfter, RealtimeOptions options)
-    {
-        context.Response.Headers[HeaderNames.RetryAfter] = Seconds(retryAfter);
-        return TypedResults.Problem(
-            statusCode: StatusCodes.Status429TooManyRequests,
-            title: "Too many publishes",
-            detail: RuleText(options) + $"; retry after {Seconds(retryAfter)} s.");
-    }
+    public static IResult TooManyRequests(HttpContext context, TimeSpan retryAfter, RealtimeOptions options) =>
+        Problems.RetryLater(context, StatusCodes.Status429TooManyRequests, retryAfter, "Too many publishes", RuleText(options));
 
     /// <summary>The rule, as the error of a refused publish names it.</summary>
     public static string RuleText(RealtimeOptions options) =>
         $"A client may publish {options.PublishPermitsPerSecond} events per second, in bursts of up to {options.PublishBurst}";
-
-    public static string Seconds(TimeSpan retryAfter) =>
-        Math.Max(1, (long)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
 
     public void Dispose() => _buckets.Dispose();
 }

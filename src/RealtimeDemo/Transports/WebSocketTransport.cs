@@ -304,7 +304,7 @@ internal static partial class WebSocketTransport
 
                     error = publishing.Limit.TryAcquire(publishing.Context, out var retryAfter)
                         ? await AppendAsync(publish)
-                        : ControlMessages.Error("rate", $"{PublishRateLimiter.RuleText(settings)}; retry after {PublishRateLimiter.Seconds(retryAfter)} s");
+                        : ControlMessages.Error("rate", $"{PublishRateLimiter.RuleText(settings)}; retry after {Problems.RetryAfterSeconds(retryAfter)} s");
                 }
             }
 
