@@ -13,7 +13,6 @@ namespace RealtimeDemo.Tests.Events;
 /// </summary>
 public abstract class EventLogContract
 {
-
     // Sub-millisecond ticks, so the test shows the time is truncated, not rounded.
     private static readonly DateTimeOffset Start = new DateTimeOffset(2026, 11, 23, 18, 0, 0, 123, TimeSpan.Zero).AddTicks(9_999);
 
@@ -122,7 +121,7 @@ public abstract class EventLogContract
     public async Task ReadFromACursorMidStreamReturnsExactlyTheRestInOrder()
     {
         var log = await NewLogAsync();
-        await AppendManyAsync(log, 10);
+        await AppendManyAsync(log, 10, TestClients.Deadline());
 
         var destination = new StoredEvent[100];
         var read = log.Read(new EventCursor(log.Epoch, 4), destination);
@@ -135,7 +134,7 @@ public abstract class EventLogContract
     public async Task ReadIntoASmallDestinationReturnsAPrefixAndNextContinuesFromIt()
     {
         var log = await NewLogAsync();
-        await AppendManyAsync(log, 10);
+        await AppendManyAsync(log, 10, TestClients.Deadline());
 
         var destination = new StoredEvent[3];
         var seen = new List<long>();
@@ -173,7 +172,7 @@ public abstract class EventLogContract
     {
         const int Retention = 8;
         var log = await NewLogAsync(Retention);
-        await AppendManyAsync(log, 3 * Retention);
+        await AppendManyAsync(log, 3 * Retention, TestClients.Deadline());
 
         var destination = new StoredEvent[100];
         var read = log.Read(new EventCursor(log.Epoch, after), destination);
@@ -188,7 +187,7 @@ public abstract class EventLogContract
     public async Task ReadFromAForeignEpochReportsEpochChangedAndStartsAtTheOldestRetained(int appended, long oldest)
     {
         var log = await NewLogAsync(retention: 8);
-        await AppendManyAsync(log, appended);
+        await AppendManyAsync(log, appended, TestClients.Deadline());
 
         var destination = new StoredEvent[100];
         // The foreign seq lies inside this stream's range on purpose: it must not be mistaken for a position here.
@@ -206,7 +205,7 @@ public abstract class EventLogContract
     public async Task ReadFromACursorPastTheHeadReportsAheadAndReturnsNothing(int appended, long after)
     {
         var log = await NewLogAsync();
-        await AppendManyAsync(log, appended);
+        await AppendManyAsync(log, appended, TestClients.Deadline());
 
         var cursor = new EventCursor(log.Epoch, after);
         var read = log.Read(cursor, new StoredEvent[10]);
@@ -233,11 +232,11 @@ public abstract class EventLogContract
     {
         var log = await NewLogAsync(retention: 4);
 
-        await AppendManyAsync(log, 3);
+        await AppendManyAsync(log, 3, TestClients.Deadline());
         Assert.Equal(new EventCursor(log.Epoch, 3), log.Head);
 
         // Wrapping the ring does not move Head back.
-        await AppendManyAsync(log, 7);
+        await AppendManyAsync(log, 7, TestClients.Deadline());
         Assert.Equal(new EventCursor(log.Epoch, 10), log.Head);
         Assert.Equal(new LogRead(0, log.Head, GapReason.None), log.Read(log.Head, new StoredEvent[4]));
     }
@@ -316,19 +315,30 @@ public abstract class EventLogContract
         var readers = Enumerable.Range(0, Readers)
             .Select(r => Task.Run(() => ReadAllAsync(log, Total, batch: 1 + r * 3, cancellationToken), cancellationToken))
             .ToArray();
+
+        // One reader certain to fall behind: it starts from the beginning once 64 events have passed through a ring of 16.
+        var lagging = Task.Run(
+            async () =>
+            {
+                await WaitForHeadAsync(log, 64, cancellationToken);
+                return await ReadAllAsync(log, Total, batch: 5, cancellationToken);
+            },
+            cancellationToken);
         var publishers = Enumerable.Range(0, Publishers)
             .Select(p => Task.Run(() => PublishAsync(log, p, PerPublisher, cancellationToken), cancellationToken))
             .ToArray();
 
         await Task.WhenAll(publishers).WaitAsync(cancellationToken);
         var seen = await Task.WhenAll(readers).WaitAsync(cancellationToken);
+        var laggard = await lagging.WaitAsync(cancellationToken);
 
         // ReadAllAsync asserts the per-read rules; here: every reader reached the end, and the ring only ever lost, never reordered.
-        Assert.All(seen, reader =>
+        Assert.All(seen.Append(laggard), reader =>
         {
             Assert.Equal(Total, reader.Seqs[^1]);
             Assert.True(IsStrictlyIncreasing(reader.Seqs));
         });
+        Assert.True(laggard.Gaps > 0, "A reader that started 64 events behind in a ring of 16 was told of no gap.");
     }
 
     private sealed record ReaderResult(List<long> Seqs, int Gaps);
@@ -392,16 +402,36 @@ public abstract class EventLogContract
 
     private Task<IEventLog> NewLogAsync(int retention = 1_000) => CreateLogAsync(retention, _time);
 
-    private static async Task AppendManyAsync(IEventLog log, int count)
+    /// <summary>Appends <paramref name="count"/> events of type <c>test</c>, data <c>{"n": i}</c>, one after another; returns their seqs.</summary>
+    protected static async Task<List<long>> AppendManyAsync(IEventLog log, int count, CancellationToken cancellationToken)
     {
-        var cancellationToken = TestClients.Deadline();
+        var seqs = new List<long>(count);
         for (var i = 0; i < count; i++)
         {
-            await log.AppendAsync("test", Data($$"""{"n":{{i}}}"""), cancellationToken);
+            seqs.Add((await log.AppendAsync("test", Data($$"""{"n":{{i}}}"""), cancellationToken)).Seq);
+        }
+
+        return seqs;
+    }
+
+    /// <summary>Waits until the log's head has reached <paramref name="seq"/>.</summary>
+    protected static async Task WaitForHeadAsync(IEventLog log, long seq, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            // The signal is taken before Head is read, so an append between the two still wakes this wait.
+            var appended = log.NextAppend;
+            if (log.Head.Seq >= seq)
+            {
+                return;
+            }
+
+            await appended.WaitAsync(cancellationToken);
         }
     }
 
-    private static JsonElement Data(string json)
+    /// <summary>Event data: <paramref name="json"/> parsed, as an element that outlives its document.</summary>
+    internal static JsonElement Data(string json)
     {
         using var document = JsonDocument.Parse(json);
         return document.RootElement.Clone();

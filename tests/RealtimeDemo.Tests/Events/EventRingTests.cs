@@ -1,4 +1,3 @@
-using System.Text.Json;
 using RealtimeDemo.Events;
 using RealtimeDemo.Tests.Infrastructure;
 
@@ -37,7 +36,7 @@ public sealed class EventRingTests
         ring.Add(Event(1));
 
         Assert.Throws<ArgumentException>(() => ring.Add(Event(1)));
-        Assert.Throws<ArgumentException>(() => ring.Add(StoredEvent.Create(new EventCursor("other", 2), "test", Data(), DateTimeOffset.UnixEpoch)));
+        Assert.Throws<ArgumentException>(() => ring.Add(StoredEvent.Create(new EventCursor("other", 2), "test", EventLogContract.Data("{}"), DateTimeOffset.UnixEpoch)));
     }
 
     [Fact]
@@ -52,11 +51,5 @@ public sealed class EventRingTests
         Assert.Equal(0, ring.Head.Seq);
     }
 
-    private static StoredEvent Event(long seq) => StoredEvent.Create(new EventCursor(Epoch, seq), "test", Data(), DateTimeOffset.UnixEpoch);
-
-    private static JsonElement Data()
-    {
-        using var document = JsonDocument.Parse("{}");
-        return document.RootElement.Clone();
-    }
+    private static StoredEvent Event(long seq) => StoredEvent.Create(new EventCursor(Epoch, seq), "test", EventLogContract.Data("{}"), DateTimeOffset.UnixEpoch);
 }

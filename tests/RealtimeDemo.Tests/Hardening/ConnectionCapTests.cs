@@ -32,7 +32,10 @@ public sealed class ConnectionCapTests : IAsyncDisposable
         }
 
         // Other transports have caps of their own.
-        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/longpoll?timeout=0", cancellationToken)).StatusCode);
+        using (var longPoll = await client.GetAsync("/api/longpoll?timeout=0", cancellationToken))
+        {
+            Assert.Equal(HttpStatusCode.OK, longPoll.StatusCode);
+        }
 
         first.Dispose();
         using var fourth = await OpenWhenFreedAsync(() => client.GetAsync("/api/sse", HttpCompletionOption.ResponseHeadersRead, cancellationToken), cancellationToken);
@@ -47,14 +50,21 @@ public sealed class ConnectionCapTests : IAsyncDisposable
         var first = new ClientWebSocket();
         await first.ConnectAsync(_app.WebSocketUri("/ws"), cancellationToken);
 
-        using (var second = await client.SendAsync(UpgradeRequest(), cancellationToken))
+        using (var upgrade = TestClients.UpgradeRequest("/ws"))
+        using (var second = await client.SendAsync(upgrade, cancellationToken))
         {
             await AssertRefusedAsync(second, "1 WebSockets", cancellationToken);
         }
 
         await first.CloseAsync(WebSocketCloseStatus.NormalClosure, "", cancellationToken);
         first.Dispose();
-        using var third = await OpenWhenFreedAsync(() => client.SendAsync(UpgradeRequest(), HttpCompletionOption.ResponseHeadersRead, cancellationToken), cancellationToken);
+        using var third = await OpenWhenFreedAsync(
+            async () =>
+            {
+                using var upgrade = TestClients.UpgradeRequest("/ws");
+                return await client.SendAsync(upgrade, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            },
+            cancellationToken);
         Assert.Equal(HttpStatusCode.SwitchingProtocols, third.StatusCode);
     }
 
@@ -63,8 +73,7 @@ public sealed class ConnectionCapTests : IAsyncDisposable
     {
         var cancellationToken = TestClients.Deadline();
         using var client = _app.CreateSocketClient();
-        using var held = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var holding = client.GetAsync("/api/longpoll", held.Token);
+        var holding = client.GetAsync("/api/longpoll", cancellationToken);
         await client.WaitForOpenConnectionsAsync("long-poll", 1, cancellationToken);
 
         using (var second = await client.GetAsync("/api/longpoll", cancellationToken))
@@ -74,7 +83,11 @@ public sealed class ConnectionCapTests : IAsyncDisposable
 
         // The held poll answers the next event, which frees its slot.
         await client.PublishAsync("chat", new { }, cancellationToken);
-        Assert.Equal(HttpStatusCode.OK, (await holding).StatusCode);
+        using (var answered = await holding)
+        {
+            Assert.Equal(HttpStatusCode.OK, answered.StatusCode);
+        }
+
         using var third = await OpenWhenFreedAsync(() => client.GetAsync("/api/longpoll?timeout=0", cancellationToken), cancellationToken);
         Assert.Equal(HttpStatusCode.OK, third.StatusCode);
     }
@@ -91,26 +104,15 @@ public sealed class ConnectionCapTests : IAsyncDisposable
     // end: retry, as a client honouring Retry-After would, until the deadline.
     private static async Task<HttpResponseMessage> OpenWhenFreedAsync(Func<Task<HttpResponseMessage>> open, CancellationToken cancellationToken)
     {
-        while (true)
-        {
-            var result = await open();
-            if (result.StatusCode != HttpStatusCode.ServiceUnavailable)
+        HttpResponseMessage? opened = null;
+        await TestClients.WaitUntilAsync(
+            async () =>
             {
-                return result;
-            }
-
-            result.Dispose();
-            await Task.Delay(20, cancellationToken);
-        }
-    }
-
-    private static HttpRequestMessage UpgradeRequest()
-    {
-        var request = new HttpRequestMessage(HttpMethod.Get, "/ws");
-        request.Headers.Add("Connection", "Upgrade");
-        request.Headers.Add("Upgrade", "websocket");
-        request.Headers.Add("Sec-WebSocket-Version", "13");
-        request.Headers.Add("Sec-WebSocket-Key", Convert.ToBase64String(Guid.NewGuid().ToByteArray()));
-        return request;
+                opened?.Dispose();
+                opened = await open();
+                return opened.StatusCode != HttpStatusCode.ServiceUnavailable;
+            },
+            cancellationToken);
+        return opened!;
     }
 }

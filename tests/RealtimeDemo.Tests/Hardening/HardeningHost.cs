@@ -44,9 +44,7 @@ public abstract class HardeningHost(IReadOnlyDictionary<string, string?> setting
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         _sseReading = ReadSseAsync(sseClient, response, items);
 
-        var socket = new ClientWebSocket();
-        await socket.ConnectAsync(App.WebSocketUri($"/ws?after={start}"), cancellationToken);
-        Assert.Equal("welcome", (await socket.ReceiveJsonAsync(cancellationToken))?.GetProperty("control").GetString());
+        var socket = await App.ConnectWebSocketAsync($"/ws?after={start}", cancellationToken);
 
         // Read all along, not only at the end: the client answers the server's keep-alive pings only while it reads.
         _webSocketReading = ReadWebSocketAsync(socket);

@@ -12,7 +12,12 @@ public sealed class OriginTests : IAsyncDisposable
 {
     private const string Listed = "https://allowed.example";
 
-    private readonly RealtimeDemoApplication _app = new(new Dictionary<string, string?> { ["Realtime:AllowedOrigins:0"] = Listed });
+    // The ticker adjustable, so a PUT /api/ticker that passed the origin check would change it: a 403 can only be that check's.
+    private readonly RealtimeDemoApplication _app = new(new Dictionary<string, string?>
+    {
+        ["Realtime:AllowedOrigins:0"] = Listed,
+        ["Realtime:TickerAdjustable"] = "true",
+    });
 
     public ValueTask DisposeAsync() => _app.DisposeAsync();
 
@@ -68,8 +73,11 @@ public sealed class OriginTests : IAsyncDisposable
         using var own = new HttpRequestMessage(HttpMethod.Get, "/api/poll");
         own.Headers.Add("Origin", "http://localhost"); // the test server's own origin
 
-        Assert.Equal(HttpStatusCode.OK, (await client.SendAsync(own, cancellationToken)).StatusCode);
-        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/poll", cancellationToken)).StatusCode);
+        using var ownAnswer = await client.SendAsync(own, cancellationToken);
+        using var noOriginAnswer = await client.GetAsync("/api/poll", cancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, ownAnswer.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, noOriginAnswer.StatusCode);
     }
 
     [Theory]

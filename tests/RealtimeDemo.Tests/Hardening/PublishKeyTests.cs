@@ -141,11 +141,7 @@ public sealed class PublishKeyTests : IAsyncDisposable
     {
         var cancellationToken = TestClients.Deadline();
         using var client = _app.CreateSocketClient();
-        using var request = new HttpRequestMessage(HttpMethod.Get, $"/ws?token={WrongKey}");
-        request.Headers.Add("Connection", "Upgrade");
-        request.Headers.Add("Upgrade", "websocket");
-        request.Headers.Add("Sec-WebSocket-Version", "13");
-        request.Headers.Add("Sec-WebSocket-Key", Convert.ToBase64String(new byte[16]));
+        using var request = TestClients.UpgradeRequest($"/ws?token={WrongKey}");
 
         using var response = await client.SendAsync(request, cancellationToken);
 

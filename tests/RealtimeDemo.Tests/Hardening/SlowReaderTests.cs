@@ -1,8 +1,7 @@
-using System.Net.Http.Json;
 using System.Net.Sockets;
-using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using RealtimeDemo.Events;
 using RealtimeDemo.Tests.Infrastructure;
 
@@ -49,7 +48,7 @@ public sealed class SlowReaderTests
             $"{transport}: managed heap {before / 1024.0 / 1024:0.0} MB before, {after / 1024.0 / 1024:0.0} MB after {flooded / 1024.0 / 1024:0} MB of events flooded past a reader that never reads");
         // Were the reader's backlog held for it, the heap would grow by at least the flood (~40 MB).
         Assert.True(after - before < 8 * 1024 * 1024, $"the heap grew by {(after - before) / 1024} KB");
-        Assert.Equal(1, (await client.GetFromJsonAsync<JsonElement>("/api/stats", cancellationToken)).GetProperty("transports").GetProperty(transport).GetProperty("open").GetInt64());
+        Assert.Equal(1, (await client.TransportStatsAsync(transport, cancellationToken)).GetProperty("open").GetInt64());
     }
 
     [Theory]
@@ -59,26 +58,43 @@ public sealed class SlowReaderTests
     {
         var cancellationToken = TestClients.Deadline(60);
         var sendTimeout = TimeSpan.FromSeconds(1);
+        var checkPeriod = sendTimeout / 4; // the watchdog's, for this timeout
         var logs = new LogCapture();
-        await using var app = new KestrelApplication(Settings(sendTimeout: sendTimeout.ToString()), services: logs.Register);
+
+        // The watchdog's clock moves only when the test moves it: the drop is placed against the timeout exactly. (The
+        // host's other users of TimeProvider here are event times and SSE heartbeats, which a blocked stream never sends.)
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var app = new KestrelApplication(Settings(sendTimeout: sendTimeout.ToString()), services: services =>
+        {
+            logs.Register(services);
+            services.AddSingleton<TimeProvider>(time);
+        });
         var log = app.Services.GetRequiredService<IEventLog>();
         using var client = app.CreateSocketClient();
         using var reader = await OpenAndNeverReadAsync(app, transport, cancellationToken);
         await client.WaitForOpenConnectionsAsync(transport, 1, cancellationToken);
 
-        // The flood fills the socket buffers on both sides, so the host's write blocks before it ends.
+        // The flood fills the socket buffers on both sides, so the host's write blocks before it ends, with the clock still.
         await AppendAsync(log, FloodEvents, cancellationToken);
-        var floodEnded = TimeProvider.System.GetTimestamp();
-        var dropped = await logs.WaitForAsync(e => e.MessageTemplate.Text.StartsWith("Dropped a", StringComparison.Ordinal), cancellationToken);
-        var dropAfter = TimeProvider.System.GetElapsedTime(floodEnded);
+        Assert.DoesNotContain(logs.Lines, IsDropLine);
 
-        TestContext.Current.TestOutputHelper?.WriteLine($"{transport}: dropped {dropAfter.TotalMilliseconds:0} ms after the flood ended (send timeout {sendTimeout.TotalMilliseconds:0} ms)");
-        Assert.Equal($"\"{transport}\"", dropped.Properties["Transport"].ToString());
-        // Found by the watchdog within a quarter timeout of the timeout passing; the rest is slack for a busy machine.
-        Assert.True(dropAfter < sendTimeout * 1.25 + TimeSpan.FromSeconds(2), $"dropped only {dropAfter} after the flood");
+        // Up to the timeout, the watchdog checks (within each Advance) and leaves the connection be.
+        for (var advanced = checkPeriod; advanced <= sendTimeout; advanced += checkPeriod)
+        {
+            time.Advance(checkPeriod);
+            Assert.DoesNotContain(logs.Lines, IsDropLine);
+            var stats = await client.TransportStatsAsync(transport, cancellationToken);
+            Assert.True(stats.GetProperty("open").GetInt64() == 1 && stats.GetProperty("dropped").GetInt64() == 0, $"Dropped {advanced} into a {sendTimeout} timeout: {stats}");
+        }
+
+        // The first check after the write has been blocked for longer than the timeout drops it: no later than one
+        // check period past it.
+        time.Advance(checkPeriod);
+        var drop = await logs.WaitForAsync(e => IsDropLine(e.MessageTemplate.Text), TestClients.Deadline(5));
+
+        Assert.Equal($"\"{transport}\"", drop.Properties["Transport"].ToString());
         await client.WaitForOpenConnectionsAsync(transport, 0, cancellationToken);
-        var stats = (await client.GetFromJsonAsync<JsonElement>("/api/stats", cancellationToken)).GetProperty("transports").GetProperty(transport);
-        Assert.Equal(1, stats.GetProperty("dropped").GetInt64());
+        Assert.Equal(1, (await client.TransportStatsAsync(transport, cancellationToken)).GetProperty("dropped").GetInt64());
 
         // The client, reading at last, finds its stream ended after what was buffered for it.
         var stream = reader.GetStream();
@@ -102,6 +118,8 @@ public sealed class SlowReaderTests
         ["Realtime:MaxEventDataBytes"] = "4096",
     };
 
+    private static bool IsDropLine(string text) => text.StartsWith("Dropped a", StringComparison.Ordinal);
+
     private static async Task AppendAsync(IEventLog log, int count, CancellationToken cancellationToken)
     {
         for (var i = 0; i < count; i++)
@@ -113,25 +131,11 @@ public sealed class SlowReaderTests
     /// <summary>Opens the stream over a raw socket with a small receive buffer, reads the response head, and stops.</summary>
     private static async Task<TcpClient> OpenAndNeverReadAsync(KestrelApplication app, string transport, CancellationToken cancellationToken)
     {
-        var socket = new TcpClient { ReceiveBufferSize = 4096 };
-        await socket.ConnectAsync(app.BaseAddress.Host, app.BaseAddress.Port, cancellationToken);
-        var stream = socket.GetStream();
-        var request = transport == "sse"
-            ? "GET /api/sse HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
-            : "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
-              + $"Sec-WebSocket-Key: {Convert.ToBase64String(new byte[16])}\r\n\r\n";
-        await stream.WriteAsync(Encoding.ASCII.GetBytes(request), cancellationToken);
-
-        // One byte at a time up to the end of the head, so nothing of the body is taken.
-        var head = new StringBuilder();
-        var one = new byte[1];
-        while (!head.ToString().EndsWith("\r\n\r\n", StringComparison.Ordinal))
-        {
-            Assert.Equal(1, await stream.ReadAsync(one, cancellationToken));
-            head.Append((char)one[0]);
-        }
-
-        Assert.StartsWith(transport == "sse" ? "HTTP/1.1 200" : "HTTP/1.1 101", head.ToString(), StringComparison.Ordinal);
+        const int ReceiveBufferSize = 4096;
+        var (socket, status, head) = transport == "sse"
+            ? await RawWebSocket.RequestAsync(app.BaseAddress, $"GET /api/sse HTTP/1.1\r\nHost: {app.BaseAddress.Authority}\r\n\r\n", cancellationToken, ReceiveBufferSize)
+            : await RawWebSocket.HandshakeAsync(app.BaseAddress, "/ws", cancellationToken, receiveBufferSize: ReceiveBufferSize);
+        Assert.True(status == (transport == "sse" ? 200 : 101), head);
         return socket;
     }
 }

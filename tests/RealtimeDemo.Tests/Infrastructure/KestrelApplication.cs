@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.WebSockets;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -25,6 +26,23 @@ public sealed class KestrelApplication : RealtimeDemoApplication
     public Uri BaseAddress { get; }
 
     public Uri WebSocketUri(string pathAndQuery) => new($"ws://{BaseAddress.Authority}/{pathAndQuery.TrimStart('/')}");
+
+    /// <summary>Opens a WebSocket to <paramref name="pathAndQuery"/> and takes its first message, which must be the welcome.</summary>
+    public async Task<ClientWebSocket> ConnectWebSocketAsync(string pathAndQuery, CancellationToken cancellationToken)
+    {
+        var socket = new ClientWebSocket();
+        try
+        {
+            await socket.ConnectAsync(WebSocketUri(pathAndQuery), cancellationToken);
+            Assert.Equal("welcome", (await socket.ReceiveJsonAsync(cancellationToken))?.GetProperty("control").GetString());
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
 
     /// <summary>A plain <see cref="HttpClient"/> over real sockets (not the factory's in-memory handler).</summary>
     public HttpClient CreateSocketClient() => new() { BaseAddress = BaseAddress };

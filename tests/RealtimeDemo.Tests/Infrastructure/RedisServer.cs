@@ -21,10 +21,16 @@ public sealed class RedisServer : IAsyncLifetime
 
     private static string? ExternalUrl => Environment.GetEnvironmentVariable("REDIS_URL") is { Length: > 0 } url ? url : null;
 
-    /// <summary>The connection string for <c>ConnectionStrings:Redis</c> (host:port).</summary>
-    public string ConnectionString => ExternalUrl is { } url
+    /// <summary>The connection string for <c>ConnectionStrings:Redis</c>: host:port, with <see cref="LongTimeouts"/>.</summary>
+    public string ConnectionString => (ExternalUrl is { } url
         ? url.Replace("redis://", "", StringComparison.Ordinal).TrimEnd('/')
-        : $"127.0.0.1:{_port}";
+        : $"127.0.0.1:{_port}") + "," + LongTimeouts;
+
+    /// <summary>
+    /// Command timeouts far beyond any test's "promptly" (they override the host's 2 s defaults): a command that fails
+    /// within a few seconds then failed fast, and did not merely time out.
+    /// </summary>
+    public const string LongTimeouts = "asyncTimeout=30000,syncTimeout=30000";
 
     /// <summary>A key prefix no other test uses, for <c>Realtime:RedisKeyPrefix</c>.</summary>
     public static string NewKeyPrefix() => $"test-{Guid.NewGuid():N}";
@@ -81,18 +87,20 @@ public sealed class RedisServer : IAsyncLifetime
     {
         if (_process is { HasExited: false })
         {
+            // A server that will not stop fails the test (or the fixture) instead of hanging the run.
+            var cancellationToken = TestClients.Deadline(30);
             if (keepData)
             {
                 using var client = new TcpClient();
-                await client.ConnectAsync(IPAddress.Loopback, _port);
-                await client.GetStream().WriteAsync("SHUTDOWN SAVE\r\n"u8.ToArray());
+                await client.ConnectAsync(IPAddress.Loopback, _port, cancellationToken);
+                await client.GetStream().WriteAsync("SHUTDOWN SAVE\r\n"u8.ToArray(), cancellationToken);
             }
             else
             {
                 _process.Kill();
             }
 
-            await _process.WaitForExitAsync();
+            await _process.WaitForExitAsync(cancellationToken);
         }
 
         _process?.Dispose();

@@ -55,37 +55,108 @@ public static class TestClients
     }
 
     /// <summary>Asserts a <c>400</c> problem-details answer whose <c>errors</c> name <paramref name="field"/>.</summary>
-    public static async Task AssertInvalidAsync(this HttpResponseMessage response, string field, CancellationToken cancellationToken) =>
-        await AssertInvalidAsync(
-            (int)response.StatusCode,
-            response.Content.Headers.ContentType?.MediaType,
-            await response.Content.ReadAsStreamAsync(cancellationToken),
-            field,
-            cancellationToken);
+    public static Task AssertInvalidAsync(this HttpResponseMessage response, string field, CancellationToken cancellationToken) =>
+        response.AssertProblemAsync(400, field, cancellationToken);
 
     /// <summary>The same check for a response read without <see cref="HttpClient"/> (a refused WebSocket upgrade).</summary>
-    public static async Task AssertInvalidAsync(int statusCode, string? mediaType, Stream body, string field, CancellationToken cancellationToken)
+    public static Task AssertInvalidAsync(int statusCode, string? mediaType, Stream body, string field, CancellationToken cancellationToken) =>
+        AssertProblemAsync(statusCode, mediaType, body, 400, field, cancellationToken);
+
+    /// <summary>
+    /// Asserts a problem-details answer of <paramref name="status"/>; where <paramref name="field"/> is given, its
+    /// <c>errors</c> must name it.
+    /// </summary>
+    public static async Task AssertProblemAsync(this HttpResponseMessage response, int status, string? field, CancellationToken cancellationToken) =>
+        AssertProblem(
+            (int)response.StatusCode,
+            response.Content.Headers.ContentType?.MediaType,
+            await response.Content.ReadAsStringAsync(cancellationToken),
+            status,
+            field);
+
+    /// <summary>The same check for a response read without <see cref="HttpClient"/>.</summary>
+    public static async Task AssertProblemAsync(int statusCode, string? mediaType, Stream body, int status, string? field, CancellationToken cancellationToken)
     {
-        Assert.Equal(400, statusCode);
+        using var reader = new StreamReader(body, Encoding.UTF8, leaveOpen: true);
+        AssertProblem(statusCode, mediaType, await reader.ReadToEndAsync(cancellationToken), status, field);
+    }
+
+    private static void AssertProblem(int statusCode, string? mediaType, string body, int status, string? field)
+    {
+        Assert.True(status == statusCode, $"Expected {status}, got {statusCode}: {body}");
         Assert.Equal("application/problem+json", mediaType);
-        using var problem = await JsonDocument.ParseAsync(body, cancellationToken: cancellationToken);
-        Assert.Equal(400, problem.RootElement.GetProperty("status").GetInt32());
-        var errors = problem.RootElement.GetProperty("errors");
-        Assert.True(errors.TryGetProperty(field, out _), $"Expected the problem to name '{field}', but its errors are {errors.GetRawText()}.");
+        using var problem = JsonDocument.Parse(body);
+        Assert.Equal(status, problem.RootElement.GetProperty("status").GetInt32());
+        if (field is not null)
+        {
+            var errors = problem.RootElement.GetProperty("errors");
+            Assert.True(errors.TryGetProperty(field, out _), $"Expected the problem to name '{field}', but its errors are {errors.GetRawText()}.");
+        }
+    }
+
+    /// <summary>
+    /// Asks <paramref name="condition"/> again, a poll interval apart, until it holds: for state that has no change
+    /// notification (a counter, a health check, a lease). The token's deadline fails the test otherwise.
+    /// </summary>
+    public static async Task WaitUntilAsync(Func<Task<bool>> condition, CancellationToken cancellationToken)
+    {
+        while (!await condition())
+        {
+            await Task.Delay(PollInterval, cancellationToken);
+        }
+    }
+
+    // Short next to any deadline, long enough not to spin a core while a host does the work being waited for.
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(15);
+
+    /// <summary>The counters <c>GET /api/stats</c> shows for <paramref name="transport"/> (e.g. <c>long-poll</c>): <c>open</c>, <c>dropped</c>, …</summary>
+    public static async Task<JsonElement> TransportStatsAsync(this HttpClient client, string transport, CancellationToken cancellationToken)
+    {
+        using var stats = JsonDocument.Parse(await client.GetStringAsync("/api/stats", cancellationToken));
+        return stats.RootElement.GetProperty("transports").GetProperty(transport).Clone();
     }
 
     /// <summary>Waits until <c>GET /api/stats</c> shows <paramref name="open"/> open connections of <paramref name="transport"/> (e.g. <c>long-poll</c>).</summary>
-    public static async Task WaitForOpenConnectionsAsync(this HttpClient client, string transport, long open, CancellationToken cancellationToken)
+    public static Task WaitForOpenConnectionsAsync(this HttpClient client, string transport, long open, CancellationToken cancellationToken) =>
+        WaitUntilAsync(async () => (await client.TransportStatsAsync(transport, cancellationToken)).GetProperty("open").GetInt64() == open, cancellationToken);
+
+    /// <summary>
+    /// Polls <paramref name="path"/> (short or long, with or without a query) from <paramref name="cursor"/>, following
+    /// each answer's cursor, until <paramref name="count"/> events have arrived; a gap fails the test.
+    /// </summary>
+    public static async Task<List<WireEvent>> PollUntilAsync(this HttpClient client, string path, string cursor, int count, CancellationToken cancellationToken)
     {
-        // The counter has no change notification: ask again until it holds; the token's deadline fails the test otherwise.
-        while (true)
+        var events = new List<WireEvent>(count);
+        while (events.Count < count)
         {
-            using var stats = JsonDocument.Parse(await client.GetStringAsync("/api/stats", cancellationToken));
-            if (stats.RootElement.GetProperty("transports").GetProperty(transport).GetProperty("open").GetInt64() == open)
-            {
-                return;
-            }
+            var body = await client.PollAsync($"{path}{(path.Contains('?') ? '&' : '?')}after={cursor}", cancellationToken);
+            Assert.False(body.Gap, $"A gap after {cursor}.");
+            events.AddRange(body.Events);
+            cursor = body.Cursor;
         }
+
+        return events;
+    }
+
+    /// <summary>The headers of a WebSocket upgrade request (RFC 6455 4.1), with the RFC's sample key.</summary>
+    public static IReadOnlyList<(string Name, string Value)> UpgradeHeaders { get; } =
+    [
+        ("Connection", "Upgrade"),
+        ("Upgrade", "websocket"),
+        ("Sec-WebSocket-Version", "13"),
+        ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+    ];
+
+    /// <summary>A WebSocket upgrade as a plain request, to see how the server answers it (<see cref="HttpClient"/> cannot go on to use the socket).</summary>
+    public static HttpRequestMessage UpgradeRequest(string pathAndQuery)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, pathAndQuery);
+        foreach (var (name, value) in UpgradeHeaders)
+        {
+            request.Headers.Add(name, value);
+        }
+
+        return request;
     }
 
     /// <summary>The cursor at the head of the stream now ("from now").</summary>
@@ -159,6 +230,28 @@ public static class TestClients
             {
                 events.Add(message.Deserialize<WireEvent>(Json)!);
             }
+        }
+
+        return events;
+    }
+
+    /// <summary>
+    /// Receives <paramref name="count"/> events where nothing may be lost: any control message but the welcome (a gap,
+    /// an error) fails the test.
+    /// </summary>
+    public static async Task<List<WireEvent>> ReceiveEventsWithoutGapAsync(this WebSocket socket, int count, CancellationToken cancellationToken)
+    {
+        var events = new List<WireEvent>(count);
+        while (events.Count < count)
+        {
+            var message = await socket.ReceiveJsonAsync(cancellationToken) ?? throw new InvalidOperationException("The server closed the socket.");
+            if (message.TryGetProperty("control", out var control))
+            {
+                Assert.True(control.GetString() == "welcome", $"Expected only events, received {message.GetRawText()}.");
+                continue;
+            }
+
+            events.Add(message.Deserialize<WireEvent>(Json)!);
         }
 
         return events;

@@ -23,11 +23,11 @@ public sealed class AllTransportsTests : IAsyncLifetime
         var (sseResponse, sse) = await client.OpenSseAsync($"/api/sse?after={start}", cancellationToken);
         using var _ = sseResponse;
         using var socket = await _app.Server.CreateWebSocketClient().ConnectAsync(new Uri(_app.Server.BaseAddress, $"ws?after={start}"), cancellationToken);
-        var longPolling = PollUntilAsync(client, "/api/longpoll?timeout=10", start, Count, cancellationToken);
+        var longPolling = client.PollUntilAsync("/api/longpoll?timeout=10", start, Count, cancellationToken);
 
         var published = await client.PublishManyAsync(Count, cancellationToken);
 
-        var viaShortPoll = await PollUntilAsync(client, "/api/poll", start, Count, cancellationToken);
+        var viaShortPoll = await client.PollUntilAsync("/api/poll", start, Count, cancellationToken);
         var viaLongPoll = await longPolling;
         var viaSse = (await sse.ReadSseAsync(Count)).Select(item => item.ToEvent()).ToList();
         var viaWebSocket = await socket.ReceiveEventsAsync(Count, cancellationToken);
@@ -39,20 +39,5 @@ public sealed class AllTransportsTests : IAsyncLifetime
         Assert.Equal(expected, viaSse.Select(e => (e.Id, e.Seq)));
         Assert.Equal(expected, viaWebSocket.Select(e => (e.Id, e.Seq)));
         Assert.All(viaWebSocket.Zip(published), pair => Assert.Equal(pair.Second.Data.GetRawText(), pair.First.Data.GetRawText()));
-    }
-
-    // Polls (short or long) from the cursor until the count has arrived, following each answer's cursor.
-    private static async Task<List<WireEvent>> PollUntilAsync(HttpClient client, string path, string cursor, int count, CancellationToken cancellationToken)
-    {
-        var events = new List<WireEvent>();
-        while (events.Count < count)
-        {
-            var body = await client.PollAsync($"{path}{(path.Contains('?') ? '&' : '?')}after={cursor}", cancellationToken);
-            Assert.False(body.Gap);
-            events.AddRange(body.Events);
-            cursor = body.Cursor;
-        }
-
-        return events;
     }
 }
