@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using RealtimeDemo.Events;
 using RealtimeDemo.Events.Redis;
