@@ -275,7 +275,7 @@ public sealed class PublishEndpointTests : IAsyncLifetime
     private static HttpContent JsonContent(string body, bool declaredLength)
     {
         var bytes = Encoding.UTF8.GetBytes(body);
-        HttpContent content = declaredLength ? new ByteArrayContent(bytes) : new UndeclaredLengthContent(bytes);
+        HttpContent content = declaredLength ? new ByteArrayContent(bytes) : new ChunkedContent(bytes);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         return content;
     }
@@ -298,26 +298,4 @@ public sealed class PublishEndpointTests : IAsyncLifetime
 
     private static DateTimeOffset TruncateToMilliseconds(DateTimeOffset time) =>
         new(time.UtcTicks - time.UtcTicks % TimeSpan.TicksPerMillisecond, TimeSpan.Zero);
-
-    // Sent chunked, in small writes: the server must find the limit by reading, not from a header.
-    private sealed class UndeclaredLengthContent(byte[] bytes) : HttpContent
-    {
-        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
-            await SerializeToStreamAsync(stream, context, CancellationToken.None);
-
-        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
-        {
-            for (var start = 0; start < bytes.Length; start += 1_000)
-            {
-                await stream.WriteAsync(bytes.AsMemory(start, Math.Min(1_000, bytes.Length - start)), cancellationToken);
-                await stream.FlushAsync(cancellationToken);
-            }
-        }
-
-        protected override bool TryComputeLength(out long length)
-        {
-            length = 0;
-            return false;
-        }
-    }
 }
