@@ -1,7 +1,7 @@
 namespace RealtimeDemo.Events;
 
 /// <summary>
-/// A bounded window of the newest events of one epoch, and the one "something was appended" signal its readers share.
+/// A bounded window of the newest events of one epoch, which fires its log's "something was appended" signal.
 /// The in-memory log is this ring plus a counter; the Redis log keeps one per host as its local mirror of the stream.
 /// </summary>
 /// <remarks>
@@ -14,11 +14,13 @@ public sealed class EventRing
     private readonly StoredEvent?[] _slots;
     private StoredEvent? _newest;
     private long _oldest = 1;
-    private TaskCompletionSource _nextAppend = NewSignal();
 
     /// <param name="epoch">The epoch of every event this ring holds.</param>
     /// <param name="capacity">How many of the newest events are kept.</param>
-    public EventRing(string epoch, int capacity)
+    /// <param name="appended">
+    /// The signal to fire on every add: the log's, which outlives the ring when a log replaces it; a new one when omitted.
+    /// </param>
+    public EventRing(string epoch, int capacity, AppendSignal? appended = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         if (!EventCursor.IsEpochText(epoch))
@@ -28,6 +30,7 @@ public sealed class EventRing
 
         Epoch = epoch;
         _slots = new StoredEvent?[capacity];
+        Appended = appended ?? new AppendSignal();
     }
 
     public string Epoch { get; }
@@ -37,8 +40,8 @@ public sealed class EventRing
     /// <summary>The cursor of the newest event (seq 0 while the ring is empty).</summary>
     public EventCursor Head => new(Epoch, Volatile.Read(ref _newest)?.Seq ?? 0);
 
-    /// <summary>Completes at the next <see cref="Add"/> (or when the ring is <see cref="Retire">retired</see>).</summary>
-    public Task NextAppend => Volatile.Read(ref _nextAppend).Task;
+    /// <summary>Fires at every <see cref="Add"/> (and when the ring is <see cref="Retire">retired</see>).</summary>
+    public AppendSignal Appended { get; }
 
     /// <summary>Adds the next event and wakes every waiting reader.</summary>
     /// <exception cref="ArgumentException">The event is of another epoch, or not newer than <see cref="Head"/>.</exception>
@@ -63,13 +66,13 @@ public sealed class EventRing
 
         Volatile.Write(ref _slots[stored.Seq % _slots.Length], stored);
 
-        // Publish the event before the new signal: a reader that sees the new signal must also see the event.
+        // Publish the event before the signal: a reader woken by it must also see the event.
         Volatile.Write(ref _newest, stored);
-        Interlocked.Exchange(ref _nextAppend, NewSignal()).SetResult();
+        Appended.Fire();
     }
 
     /// <summary>Wakes every waiting reader without adding anything: the ring is replaced (its stream's epoch changed).</summary>
-    public void Retire() => Volatile.Read(ref _nextAppend).TrySetResult();
+    public void Retire() => Appended.Fire();
 
     /// <summary>
     /// Copies the events after <paramref name="after"/> into <paramref name="destination"/>, oldest first, as many as fit;
@@ -125,6 +128,4 @@ public sealed class EventRing
 
         return true;
     }
-
-    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 }

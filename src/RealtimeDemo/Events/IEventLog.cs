@@ -4,7 +4,7 @@ namespace RealtimeDemo.Events;
 
 /// <summary>
 /// The one append-only event stream every transport reads. Readers never get a queue of their own:
-/// they hold a cursor, read what lies after it, and wait on <see cref="NextAppend"/>, one signal shared
+/// they hold a cursor, read what lies after it, and wait on <see cref="Appended"/>, one signal shared
 /// by all of them, so publishing costs the same for one reader or ten thousand.
 /// </summary>
 public interface IEventLog
@@ -16,11 +16,11 @@ public interface IEventLog
     EventCursor Head { get; }
 
     /// <summary>
-    /// A task that completes at the next append. Take it, <em>then</em> check <see cref="Head"/> against your cursor
-    /// (or read), and await it only when nothing lies after the cursor: no append can then fall between the check and
-    /// the wait, because every append completes the task taken before it.
+    /// Fires at every append. Take its <see cref="AppendSignal.Version"/>, <em>then</em> check <see cref="Head"/> against
+    /// your cursor (or read), and wait only when nothing lies after the cursor: no append can then fall between the
+    /// check and the wait. The same signal for the log's whole life.
     /// </summary>
-    Task NextAppend { get; }
+    AppendSignal Appended { get; }
 
     /// <summary>Appends an event with the next <c>seq</c> and returns it, encoded and stored.</summary>
     /// <param name="type">A valid event type (see <see cref="PublishRequest"/>).</param>

@@ -27,7 +27,7 @@ public sealed class InMemoryEventLog : IEventLog
 
     public EventCursor Head => _ring.Head;
 
-    public Task NextAppend => _ring.NextAppend;
+    public AppendSignal Appended => _ring.Appended;
 
     public ValueTask<StoredEvent> AppendAsync(string type, JsonElement data, CancellationToken cancellationToken = default)
     {

@@ -12,9 +12,12 @@ namespace RealtimeDemo.Transports;
 /// True for streams: the batch starts small and grows only when a read fills it, since most wakes bring an event or
 /// two and idle connections should hold little. Polls read once, and get a whole batch at once.
 /// </param>
-internal sealed class CursorReader(IEventLog log, EventCursor cursor, int batchSize, TimeProvider time, bool longLived = false)
+internal sealed class CursorReader(IEventLog log, EventCursor cursor, int batchSize, TimeProvider time, bool longLived = false) : IDisposable
 {
-    private StoredEvent[] _batch = new StoredEvent[longLived ? Math.Min(16, batchSize) : batchSize];
+    private StoredEvent[] _batch = new StoredEvent[longLived ? Math.Min(2, batchSize) : batchSize];
+
+    // Made at the first wait, for the token of that wait; reused by every later one.
+    private AppendWaiter? _waiter;
 
     public EventCursor Cursor { get; private set; } = cursor;
 
@@ -27,7 +30,7 @@ internal sealed class CursorReader(IEventLog log, EventCursor cursor, int batchS
         if (read.Count == _batch.Length && _batch.Length < batchSize)
         {
             // A reader that is behind gets larger batches from the next read on.
-            _batch = new StoredEvent[Math.Min(batchSize, _batch.Length * 4)];
+            _batch = new StoredEvent[Math.Min(batchSize, _batch.Length * 8)];
         }
 
         return (events, read.Gap);
@@ -35,25 +38,26 @@ internal sealed class CursorReader(IEventLog log, EventCursor cursor, int batchS
 
     /// <summary>
     /// Waits until the log holds something after the cursor: true when it does, false when
-    /// <paramref name="timeout"/> passed first. Throws when <paramref name="cancellationToken"/> fires.
+    /// <paramref name="timeout"/> passed first. Throws when <paramref name="cancellationToken"/> fires; every wait
+    /// of one reader must pass the same token.
     /// </summary>
-    public async ValueTask<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    public ValueTask<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var appended = log.NextAppend;
+        var version = log.Appended.Version;
         var head = log.Head;
 
         // Not "head != cursor": a cursor may stand ahead of this host's head (another host of a shared log issued
         // it a moment ago), and then there is nothing to read until the next append here.
         if (head.Epoch != Cursor.Epoch || head.Seq > Cursor.Seq)
         {
-            return true;
+            return ValueTask.FromResult(true);
         }
 
-        // SuppressThrowing: a timeout is an expected outcome here, not an exception.
-        await appended.WaitAsync(timeout, time, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        cancellationToken.ThrowIfCancellationRequested();
-        return appended.IsCompleted;
+        _waiter ??= new AppendWaiter(log.Appended, time, cancellationToken);
+        return _waiter.WaitAsync(version, timeout);
     }
+
+    public void Dispose() => _waiter?.Dispose();
 }
 
 /// <summary>Reads the <c>after</c> cursor of a request, the same way on every transport.</summary>

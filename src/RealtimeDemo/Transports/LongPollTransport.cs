@@ -42,7 +42,7 @@ internal static class LongPollTransport
         }
 
         using var connection = stats.Open(Transport.LongPoll);
-        var reader = new CursorReader(log, cursor, options.Value.ReadBatchSize, time);
+        using var reader = new CursorReader(log, cursor, options.Value.ReadBatchSize, time);
         var (events, gap) = reader.Read();
         if (events.IsEmpty && gap == GapReason.None)
         {

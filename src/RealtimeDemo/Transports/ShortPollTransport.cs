@@ -24,7 +24,7 @@ internal static class ShortPollTransport
             return problem;
         }
 
-        var reader = new CursorReader(log, cursor, options.Value.ReadBatchSize, time);
+        using var reader = new CursorReader(log, cursor, options.Value.ReadBatchSize, time);
         var (events, gap) = reader.Read();
         stats.CountDelivered(Transport.ShortPoll, events.Length);
         if (events.IsEmpty)

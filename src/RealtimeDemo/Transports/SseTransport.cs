@@ -70,7 +70,7 @@ internal static class SseTransport
         using var connection = stats.Open(Transport.Sse);
         using var watch = watchdog.Start(Transport.Sse, connection, context);
         using var streamEnd = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
-        var reader = new CursorReader(log, cursor, settings.ReadBatchSize, time, longLived: true);
+        using var reader = new CursorReader(log, cursor, settings.ReadBatchSize, time, longLived: true);
         var writer = response.BodyWriter;
         try
         {

@@ -71,7 +71,7 @@ internal static partial class WebSocketTransport
         });
         using var connection = stats.Open(Transport.WebSocket);
         using var watch = watchdog.Start(Transport.WebSocket, connection, context);
-        var reader = new CursorReader(log, cursor, settings.ReadBatchSize, time, longLived: true);
+        using var reader = new CursorReader(log, cursor, settings.ReadBatchSize, time, longLived: true);
         var publishing = new Publishing(access == PublishKey.Check.Granted, publishLimit, context);
         var session = new Session(socket, reader, log, settings, connection, watch, publishing, loggers.CreateLogger(typeof(WebSocketTransport)), context.RequestAborted);
         await session.RunAsync(ControlMessages.Welcome(cursor, log.Epoch, time.GetUtcNow()), lifetime.ApplicationStopping);

@@ -134,12 +134,12 @@ public sealed class DemoTickerTests
     // Moves the clock once, then waits for the appends that brings: the log must then stand exactly at expectedSeq.
     private async Task AdvanceUntilSeqAsync(InMemoryEventLog log, TimeSpan step, long expectedSeq, CancellationToken cancellationToken)
     {
-        var appended = log.NextAppend;
+        var appended = log.Appended.Next;
         _time.Advance(step);
         while (log.Head.Seq < expectedSeq)
         {
             await appended.WaitAsync(cancellationToken);
-            appended = log.NextAppend;
+            appended = log.Appended.Next;
         }
 
         Assert.Equal(expectedSeq, log.Head.Seq);

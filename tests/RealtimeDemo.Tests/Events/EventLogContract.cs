@@ -242,11 +242,11 @@ public abstract class EventLogContract
     }
 
     [Fact]
-    public async Task NextAppendCompletesOnTheNextAppendAndNotBefore()
+    public async Task NextCompletesOnTheNextAppendAndNotBefore()
     {
         var cancellationToken = TestClients.Deadline(5);
         var log = await NewLogAsync();
-        var next = log.NextAppend;
+        var next = log.Appended.Next;
 
         Assert.False(next.IsCompleted);
         Assert.Equal(0, log.Read(log.Head, new StoredEvent[1]).Count);
@@ -257,7 +257,7 @@ public abstract class EventLogContract
         Assert.True(next.IsCompletedSuccessfully);
 
         // Each append completes one signal; readers must take a fresh one for the append after.
-        var following = log.NextAppend;
+        var following = log.Appended.Next;
         Assert.NotSame(next, following);
         Assert.False(following.IsCompleted);
         await log.AppendAsync("test", Data("{}"), cancellationToken);
@@ -272,7 +272,7 @@ public abstract class EventLogContract
         var cancellationToken = TestClients.Deadline(60);
         var log = await CreateLogAsync((int)Total, TimeProvider.System);
 
-        // Readers start first so they wait on NextAppend while the publishers run.
+        // Readers start first so they wait on the append signal while the publishers run.
         var readers = Enumerable.Range(0, Readers)
             .Select(r => Task.Run(() => ReadAllAsync(log, Total, batch: 3 + r * 17, cancellationToken), cancellationToken))
             .ToArray();
@@ -354,7 +354,7 @@ public abstract class EventLogContract
         while (last < total)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var appended = log.NextAppend;
+            var appended = log.Appended.Next;
             var read = log.Read(cursor, destination);
             if (read.Count == 0)
             {
@@ -420,7 +420,7 @@ public abstract class EventLogContract
         while (true)
         {
             // The signal is taken before Head is read, so an append between the two still wakes this wait.
-            var appended = log.NextAppend;
+            var appended = log.Appended.Next;
             if (log.Head.Seq >= seq)
             {
                 return;

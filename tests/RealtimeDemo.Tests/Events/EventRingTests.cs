@@ -43,7 +43,7 @@ public sealed class EventRingTests
     public async Task RetiringWakesWaitingReaders()
     {
         var ring = new EventRing(Epoch, capacity: 8);
-        var next = ring.NextAppend;
+        var next = ring.Appended.Next;
 
         ring.Retire();
 

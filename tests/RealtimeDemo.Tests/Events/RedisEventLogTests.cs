@@ -70,7 +70,7 @@ public sealed class RedisEventLogTests(RedisServer redis) : EventLogContract, IC
         var log = await StartLogAsync(prefix);
         await AppendManyAsync(log, 3, cancellationToken);
         var oldEpoch = log.Epoch;
-        var waiting = log.NextAppend;
+        var waiting = log.Appended.Next;
 
         // What FLUSHALL or a new, empty Redis does to this log's keys.
         var keys = new RedisKey[] { $"{{{prefix}}}:meta", $"{{{prefix}}}:stream" };

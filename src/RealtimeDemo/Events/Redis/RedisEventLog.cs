@@ -48,14 +48,15 @@ public sealed partial class RedisEventLog : BackgroundService, IEventLog
         _logger = logger;
 
         // Until the first read of the stream tells the real epoch, a placeholder one that no client holds.
-        _ring = new EventRing(EventCursor.NewEpoch(), _retention);
+        _ring = new EventRing(EventCursor.NewEpoch(), _retention, Appended);
     }
 
     public string Epoch => Volatile.Read(ref _ring).Epoch;
 
     public EventCursor Head => Volatile.Read(ref _ring).Head;
 
-    public Task NextAppend => Volatile.Read(ref _ring).NextAppend;
+    // One signal across the rings this log replaces, so a reader's place on it survives an epoch change.
+    public AppendSignal Appended { get; } = new();
 
     /// <summary>Whether the last read of the stream succeeded: this host is in step with the shared log.</summary>
     public bool IsFollowing => _following;
@@ -204,7 +205,7 @@ public sealed partial class RedisEventLog : BackgroundService, IEventLog
                     }
 
                     var retired = ring;
-                    ring = new EventRing(read.Epoch, _retention);
+                    ring = new EventRing(read.Epoch, _retention, Appended);
                     Volatile.Write(ref _ring, ring);
                     retired.Retire();
                 }
@@ -266,7 +267,7 @@ public sealed partial class RedisEventLog : BackgroundService, IEventLog
         var found = new StoredEvent[1];
         while (true)
         {
-            var appended = NextAppend;
+            var appended = Appended.Next;
             var ring = Volatile.Read(ref _ring);
             if (ring.Epoch == cursor.Epoch && ring.Head.Seq >= cursor.Seq)
             {

@@ -1,0 +1,116 @@
+using System.Threading.Tasks.Sources;
+
+namespace RealtimeDemo.Events;
+
+/// <summary>
+/// One reader's wait for the next append, with a timeout and its connection's cancellation, reused for every wait of
+/// the reader. A long-lived stream waits once per event it sends: a fresh task, timer and cancellation registration
+/// per wait would be garbage at the rate of deliveries. Here the timer and the registration are made once, and a
+/// wait is a version check and a place on the signal's list. One wait at a time.
+/// </summary>
+public sealed class AppendWaiter : IValueTaskSource<bool>, IDisposable
+{
+    private const int Idle = 0;
+    private const int Waiting = 1;
+    private const int Woken = 2;
+    private const int Disposed = 3;
+
+    private readonly AppendSignal _signal;
+    private readonly TimeProvider _time;
+    private readonly CancellationToken _cancellationToken;
+    private readonly CancellationTokenRegistration _cancellation;
+    private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = true };
+    private ITimer? _timer;
+    private int _state = Idle;
+
+    // The signal's version this waiter is listed for; a wait at the same version is already listed.
+    private long _listedAt = -1;
+
+    /// <param name="signal">The signal of the log read.</param>
+    /// <param name="time">The clock timeouts are measured on.</param>
+    /// <param name="cancellationToken">Ends every wait, for good: the reader's connection or host is going.</param>
+    public AppendWaiter(AppendSignal signal, TimeProvider time, CancellationToken cancellationToken)
+    {
+        _signal = signal;
+        _time = time;
+        _cancellationToken = cancellationToken;
+        _cancellation = cancellationToken.UnsafeRegister(static state => ((AppendWaiter)state!).Wake(appended: false), this);
+    }
+
+    /// <summary>
+    /// Waits until the signal fires after <paramref name="version"/>: true then, at once if it already has; false when
+    /// <paramref name="timeout"/> passed first. Throws <see cref="OperationCanceledException"/> once cancelled.
+    /// </summary>
+    public ValueTask<bool> WaitAsync(long version, TimeSpan timeout)
+    {
+        if (Volatile.Read(ref _state) is Waiting or Disposed)
+        {
+            throw new InvalidOperationException("One wait at a time, and none after disposal.");
+        }
+
+        _core.Reset();
+
+        // A full fence: the signal, which bumps its version and then wakes, either sees this waiter waiting or is seen
+        // to have fired below.
+        Interlocked.Exchange(ref _state, Waiting);
+        if (_listedAt != version)
+        {
+            if (!_signal.TryAdd(this, version))
+            {
+                Wake(appended: true);
+                return new ValueTask<bool>(this, _core.Version);
+            }
+
+            _listedAt = version;
+        }
+        else if (_signal.Version != version)
+        {
+            // Listed by an earlier wait that timed out, and the signal fired since: it may have passed over this
+            // waiter while it was between waits.
+            Wake(appended: true);
+            return new ValueTask<bool>(this, _core.Version);
+        }
+
+        if (_cancellationToken.IsCancellationRequested)
+        {
+            Wake(appended: false);
+        }
+        else if (timeout != Timeout.InfiniteTimeSpan)
+        {
+            // Re-armed for every wait; a firing left over from an earlier wait at worst ends this one early, as a timeout.
+            _timer ??= _time.CreateTimer(static state => ((AppendWaiter)state!).Wake(appended: false), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            _timer.Change(timeout, Timeout.InfiniteTimeSpan);
+        }
+
+        return new ValueTask<bool>(this, _core.Version);
+    }
+
+    /// <summary>Ends the wait in progress, if any: <paramref name="appended"/> true for the signal, false for a timeout or cancellation.</summary>
+    internal void Wake(bool appended)
+    {
+        if (Interlocked.CompareExchange(ref _state, Woken, Waiting) == Waiting)
+        {
+            _core.SetResult(appended);
+        }
+    }
+
+    public bool GetResult(short token)
+    {
+        var appended = _core.GetResult(token);
+        _cancellationToken.ThrowIfCancellationRequested();
+        return appended;
+    }
+
+    public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
+
+    public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _core.OnCompleted(continuation, state, token, flags);
+
+    public void Dispose()
+    {
+        Volatile.Write(ref _state, Disposed);
+        _cancellation.Dispose();
+        _timer?.Dispose();
+        _signal.Remove(this);
+    }
+}
