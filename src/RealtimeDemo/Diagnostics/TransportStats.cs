@@ -12,9 +12,9 @@ public enum Transport
 }
 
 /// <summary>
-/// Per-transport counters, kept twice on purpose: as OpenTelemetry-style instruments on the
-/// <c>RealtimeDemo</c> meter, and as plain numbers for <c>GET /api/stats</c>, which the page reads.
-/// Also writes the one structured log line that ends every long-lived connection.
+/// Per-transport counters: plain numbers for <c>GET /api/stats</c>, which the page reads, that the instruments on the
+/// <c>RealtimeDemo</c> meter observe when metrics are collected. Counting is an atomic add, nothing more: it happens
+/// once per event per client. Also writes the one structured log line that ends every long-lived connection.
 /// </summary>
 public sealed partial class TransportStats
 {
@@ -23,20 +23,16 @@ public sealed partial class TransportStats
     private static readonly string[] Names = ["short-poll", "long-poll", "sse", "websocket"];
 
     private readonly Counters[] _counters = [new(), new(), new(), new()];
-    private readonly Counter<long> _requests;
-    private readonly Counter<long> _delivered;
-    private readonly UpDownCounter<long> _open;
-    private readonly Counter<long> _dropped;
     private readonly TimeProvider _time;
     private readonly ILogger<TransportStats> _logger;
 
     public TransportStats(IMeterFactory meters, TimeProvider time, ILogger<TransportStats> logger)
     {
         var meter = meters.Create(MeterName);
-        _requests = meter.CreateCounter<long>("realtime.requests", "{request}", "HTTP requests and upgrades served, by transport");
-        _delivered = meter.CreateCounter<long>("realtime.events.delivered", "{event}", "Events written to clients, by transport");
-        _open = meter.CreateUpDownCounter<long>("realtime.connections.open", "{connection}", "Long-lived connections open now, by transport");
-        _dropped = meter.CreateCounter<long>("realtime.connections.dropped", "{connection}", "Connections dropped because the client stopped reading, by transport");
+        meter.CreateObservableCounter("realtime.requests", () => Observe(c => Interlocked.Read(ref c.Requests)), "{request}", "HTTP requests and upgrades served, by transport");
+        meter.CreateObservableCounter("realtime.events.delivered", () => Observe(c => Interlocked.Read(ref c.Delivered)), "{event}", "Events written to clients, by transport");
+        meter.CreateObservableUpDownCounter("realtime.connections.open", () => Observe(c => Interlocked.Read(ref c.Open)), "{connection}", "Long-lived connections open now, by transport");
+        meter.CreateObservableCounter("realtime.connections.dropped", () => Observe(c => Interlocked.Read(ref c.Dropped)), "{connection}", "Connections dropped because the client stopped reading, by transport");
         _time = time;
         _logger = logger;
     }
@@ -47,7 +43,6 @@ public sealed partial class TransportStats
     public void CountRequest(Transport transport)
     {
         Interlocked.Increment(ref _counters[(int)transport].Requests);
-        _requests.Add(1, Tag(transport));
     }
 
     /// <summary>Counts a poll response that carried no event: the cost that polling's reputation rests on.</summary>
@@ -61,21 +56,18 @@ public sealed partial class TransportStats
         }
 
         Interlocked.Add(ref _counters[(int)transport].Delivered, events);
-        _delivered.Add(events, Tag(transport));
     }
 
     /// <summary>Counts a connection dropped because its client stopped reading.</summary>
     public void CountDropped(Transport transport)
     {
         Interlocked.Increment(ref _counters[(int)transport].Dropped);
-        _dropped.Add(1, Tag(transport));
     }
 
     /// <summary>Marks a long-lived connection open; dispose the result when it ends.</summary>
     public OpenConnection Open(Transport transport)
     {
         Interlocked.Increment(ref _counters[(int)transport].Open);
-        _open.Add(1, Tag(transport));
         return new OpenConnection(this, transport, _time.GetTimestamp());
     }
 
@@ -95,11 +87,11 @@ public sealed partial class TransportStats
     private void Close(Transport transport, long startedAt, long delivered, string reason)
     {
         Interlocked.Decrement(ref _counters[(int)transport].Open);
-        _open.Add(-1, Tag(transport));
         LogConnectionEnded(_logger, NameOf(transport), _time.GetElapsedTime(startedAt).TotalMilliseconds, delivered, reason);
     }
 
-    private static KeyValuePair<string, object?> Tag(Transport transport) => new("transport", NameOf(transport));
+    private IEnumerable<Measurement<long>> Observe(Func<Counters, long> read) =>
+        Enum.GetValues<Transport>().Select(t => new Measurement<long>(read(_counters[(int)t]), new KeyValuePair<string, object?>("transport", NameOf(t))));
 
     [LoggerMessage(Level = LogLevel.Information,
         Message = "{Transport} connection ended after {DurationMs:0} ms, {Delivered} events delivered: {Reason}")]
