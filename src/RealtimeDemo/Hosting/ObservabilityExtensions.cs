@@ -1,6 +1,7 @@
 using OpenTelemetry.Metrics;
 using RealtimeDemo.Diagnostics;
 using Serilog;
+using Serilog.Events;
 
 namespace RealtimeDemo.Hosting;
 
@@ -19,6 +20,10 @@ public static class ObservabilityExtensions
             (provider, logger) => logger
                 .ReadFrom.Configuration(configuration)
                 .ReadFrom.Services(provider)
+                // The one line per request is the request logging below. The host's own request log is off for good:
+                // while it is on, the host also starts an Activity and a log scope for every request, and a stream
+                // holds them for its whole life (hundreds of bytes per open connection).
+                .MinimumLevel.Override("Microsoft.AspNetCore.Hosting.Diagnostics", LevelAlias.Off)
                 .Enrich.FromLogContext(),
             preserveStaticLogger: true);
         services.AddSingleton<TransportStats>();

@@ -30,16 +30,11 @@ public static class OriginCheck
     public static IApplicationBuilder UseOriginCheck(this IApplicationBuilder app)
     {
         var options = app.ApplicationServices.GetRequiredService<IOptions<RealtimeOptions>>();
-        app.Use(async (context, next) =>
-        {
-            if (!IsAllowed(context.Request, options.Value))
-            {
-                await Problems.ForbiddenOrigin(context.Request.Headers.Origin.ToString()).ExecuteAsync(context);
-                return;
-            }
-
-            await next(context);
-        });
+        // Not an async lambda: an allowed request passes straight through, and holds no state machine of ours for as
+        // long as it lasts (a stream lasts hours).
+        app.Use(next => context => IsAllowed(context.Request, options.Value)
+            ? next(context)
+            : Problems.ForbiddenOrigin(context.Request.Headers.Origin.ToString()).ExecuteAsync(context));
         return app.UseCors();
     }
 
