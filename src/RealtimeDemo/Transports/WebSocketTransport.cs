@@ -37,7 +37,7 @@ internal static partial class WebSocketTransport
         PublishRateLimiter publishLimit,
         SlowReaderWatchdog watchdog,
         IHostApplicationLifetime lifetime,
-        ILoggerFactory loggers)
+        ILogger<Session> logger)
     {
         if (!context.WebSockets.IsWebSocketRequest)
         {
@@ -73,7 +73,7 @@ internal static partial class WebSocketTransport
         using var watch = watchdog.Start(Transport.WebSocket, connection, context);
         using var reader = new CursorReader(log, cursor, settings.ReadBatchSize, time, longLived: true);
         var publishing = new Publishing(access == PublishKey.Check.Granted, publishLimit, context);
-        var session = new Session(socket, reader, log, settings, connection, watch, publishing, loggers.CreateLogger(typeof(WebSocketTransport)), context.RequestAborted);
+        var session = new Session(socket, reader, log, settings, connection, watch, publishing, logger, context.RequestAborted);
         await session.RunAsync(ControlMessages.Welcome(cursor, log.Epoch, time.GetUtcNow()), lifetime.ApplicationStopping);
     }
 
@@ -84,6 +84,10 @@ internal static partial class WebSocketTransport
     private static partial void LogReceiveFailed(ILogger logger, Exception exception);
 
     /// <summary>One connection: a send loop that follows the log, and a receive loop that takes the client's messages.</summary>
+    /// <remarks>
+    /// Its logger is the one <c>ILogger&lt;Session&gt;</c> every connection shares: Serilog's logger factory makes a
+    /// new logger, with caches of its own, on every <c>CreateLogger</c> call.
+    /// </remarks>
     /// <remarks>
     /// Frames are sent with only the connection's own abort token: cancelling a send in flight aborts the whole
     /// socket, which would lose the close handshake. Stopping is checked between frames instead.
