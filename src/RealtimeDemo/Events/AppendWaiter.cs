@@ -19,8 +19,12 @@ public sealed class AppendWaiter : IValueTaskSource<bool>, IDisposable
     private readonly TimeProvider _time;
     private readonly CancellationToken _cancellationToken;
     private readonly CancellationTokenRegistration _cancellation;
+    private readonly TimeSpan _timeout;
+    private readonly long _timeoutTimestampTicks;
+    private readonly ITimer? _timer;
     private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = true };
-    private ITimer? _timer;
+    private int _timerArmed;
+    private long _deadline; // as a timestamp of _time
     private int _state = Idle;
 
     // The signal's version this waiter is listed for; a wait at the same version is already listed.
@@ -28,20 +32,28 @@ public sealed class AppendWaiter : IValueTaskSource<bool>, IDisposable
 
     /// <param name="signal">The signal of the log read.</param>
     /// <param name="time">The clock timeouts are measured on.</param>
+    /// <param name="timeout">How long each wait lasts at most; <see cref="Timeout.InfiniteTimeSpan"/> for no limit.</param>
     /// <param name="cancellationToken">Ends every wait, for good: the reader's connection or host is going.</param>
-    public AppendWaiter(AppendSignal signal, TimeProvider time, CancellationToken cancellationToken)
+    public AppendWaiter(AppendSignal signal, TimeProvider time, TimeSpan timeout, CancellationToken cancellationToken)
     {
         _signal = signal;
         _time = time;
+        _timeout = timeout;
+        if (timeout != Timeout.InfiniteTimeSpan)
+        {
+            _timeoutTimestampTicks = (long)(timeout.Ticks * (time.TimestampFrequency / (double)TimeSpan.TicksPerSecond));
+            _timer = time.CreateTimer(static state => ((AppendWaiter)state!).OnTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        }
+
         _cancellationToken = cancellationToken;
         _cancellation = cancellationToken.UnsafeRegister(static state => ((AppendWaiter)state!).Wake(appended: false), this);
     }
 
     /// <summary>
     /// Waits until the signal fires after <paramref name="version"/>: true then, at once if it already has; false when
-    /// <paramref name="timeout"/> passed first. Throws <see cref="OperationCanceledException"/> once cancelled.
+    /// the timeout passed first. Throws <see cref="OperationCanceledException"/> once cancelled.
     /// </summary>
-    public ValueTask<bool> WaitAsync(long version, TimeSpan timeout)
+    public ValueTask<bool> WaitAsync(long version)
     {
         if (Volatile.Read(ref _state) is Waiting or Disposed)
         {
@@ -49,6 +61,11 @@ public sealed class AppendWaiter : IValueTaskSource<bool>, IDisposable
         }
 
         _core.Reset();
+        if (_timer is not null)
+        {
+            // Before the state says "waiting": a timer firing then must find this wait's deadline, not the last one's.
+            Volatile.Write(ref _deadline, _time.GetTimestamp() + _timeoutTimestampTicks);
+        }
 
         // A full fence: the signal, which bumps its version and then wakes, either sees this waiter waiting or is seen
         // to have fired below.
@@ -75,14 +92,36 @@ public sealed class AppendWaiter : IValueTaskSource<bool>, IDisposable
         {
             Wake(appended: false);
         }
-        else if (timeout != Timeout.InfiniteTimeSpan)
+        else if (_timer is not null && Interlocked.Exchange(ref _timerArmed, 1) == 0)
         {
-            // Re-armed for every wait; a firing left over from an earlier wait at worst ends this one early, as a timeout.
-            _timer ??= _time.CreateTimer(static state => ((AppendWaiter)state!).Wake(appended: false), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-            _timer.Change(timeout, Timeout.InfiniteTimeSpan);
+            // The deadline is noted on every wait, but the timer is only armed when it is not already: a stream that
+            // sends an event every few milliseconds would otherwise re-arm it (a lock on the runtime's timer queue)
+            // once per event. Every wait lasts as long, so an armed timer never fires after this wait's deadline; one
+            // that fires before it re-arms for what is left.
+            _timer.Change(_timeout, Timeout.InfiniteTimeSpan);
         }
 
         return new ValueTask<bool>(this, _core.Version);
+    }
+
+    private void OnTimer()
+    {
+        // Disarmed first (a full fence): a wait that starts from here on arms the timer itself.
+        Interlocked.Exchange(ref _timerArmed, 0);
+        if (Volatile.Read(ref _state) != Waiting)
+        {
+            return;
+        }
+
+        var left = _time.GetElapsedTime(_time.GetTimestamp(), Volatile.Read(ref _deadline));
+        if (left <= TimeSpan.Zero)
+        {
+            Wake(appended: false);
+        }
+        else if (Interlocked.Exchange(ref _timerArmed, 1) == 0)
+        {
+            _timer!.Change(left, Timeout.InfiniteTimeSpan);
+        }
     }
 
     /// <summary>Ends the wait in progress, if any: <paramref name="appended"/> true for the signal, false for a timeout or cancellation.</summary>

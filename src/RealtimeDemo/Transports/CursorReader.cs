@@ -16,7 +16,7 @@ internal sealed class CursorReader(IEventLog log, EventCursor cursor, int batchS
 {
     private StoredEvent[] _batch = new StoredEvent[longLived ? Math.Min(2, batchSize) : batchSize];
 
-    // Made at the first wait, for the token of that wait; reused by every later one.
+    // Made at the first wait, with that wait's timeout and token; reused by every later one.
     private AppendWaiter? _waiter;
 
     public EventCursor Cursor { get; private set; } = cursor;
@@ -38,8 +38,8 @@ internal sealed class CursorReader(IEventLog log, EventCursor cursor, int batchS
 
     /// <summary>
     /// Waits until the log holds something after the cursor: true when it does, false when
-    /// <paramref name="timeout"/> passed first. Throws when <paramref name="cancellationToken"/> fires; every wait
-    /// of one reader must pass the same token.
+    /// <paramref name="timeout"/> passed first. Throws when <paramref name="cancellationToken"/> fires. Every wait
+    /// of one reader passes the same timeout and token.
     /// </summary>
     public ValueTask<bool> WaitAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
@@ -53,8 +53,8 @@ internal sealed class CursorReader(IEventLog log, EventCursor cursor, int batchS
             return ValueTask.FromResult(true);
         }
 
-        _waiter ??= new AppendWaiter(log.Appended, time, cancellationToken);
-        return _waiter.WaitAsync(version, timeout);
+        _waiter ??= new AppendWaiter(log.Appended, time, timeout, cancellationToken);
+        return _waiter.WaitAsync(version);
     }
 
     public void Dispose() => _waiter?.Dispose();

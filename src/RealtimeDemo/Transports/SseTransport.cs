@@ -123,9 +123,7 @@ internal static class SseTransport
                 continue;
             }
 
-            // A timer per wait is cheap (the runtime's timer queue adds and removes in constant time); waiting on one
-            // shared heartbeat task instead was measured to be far worse: every wait registered on it, and removing
-            // those registrations scans a list as long as the number of streams.
+            // The heartbeat is the wait's timeout: the reader's waiter keeps one timer for the stream's whole life.
             if (!await reader.WaitAsync(heartbeatInterval, cancellationToken))
             {
                 // After a silent interval, a comment line: ignored by EventSource, but it keeps proxies and load

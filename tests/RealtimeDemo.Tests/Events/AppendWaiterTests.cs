@@ -7,14 +7,16 @@ namespace RealtimeDemo.Tests.Events;
 /// <summary>The reusable wait every long-lived reader uses: woken by the signal, by its timeout or by cancellation, and never lost.</summary>
 public sealed class AppendWaiterTests
 {
+    private static readonly TimeSpan Second = TimeSpan.FromSeconds(1);
+
     private readonly AppendSignal _signal = new();
     private readonly FakeTimeProvider _time = new();
 
     [Fact]
     public async Task AWaitEndsTrueWhenTheSignalFires()
     {
-        using var waiter = new AppendWaiter(_signal, _time, CancellationToken.None);
-        var wait = waiter.WaitAsync(_signal.Version, Timeout.InfiniteTimeSpan);
+        using var waiter = Waiter(Timeout.InfiniteTimeSpan);
+        var wait = waiter.WaitAsync(_signal.Version);
         Assert.False(wait.IsCompleted);
 
         _signal.Fire();
@@ -25,8 +27,8 @@ public sealed class AppendWaiterTests
     [Fact]
     public async Task AWaitEndsFalseWhenItsTimeoutPassesFirst()
     {
-        using var waiter = new AppendWaiter(_signal, _time, CancellationToken.None);
-        var wait = waiter.WaitAsync(_signal.Version, TimeSpan.FromSeconds(15));
+        using var waiter = Waiter(TimeSpan.FromSeconds(15));
+        var wait = waiter.WaitAsync(_signal.Version);
 
         _time.Advance(TimeSpan.FromSeconds(14.9));
         Assert.False(wait.IsCompleted);
@@ -36,13 +38,31 @@ public sealed class AppendWaiterTests
     }
 
     [Fact]
+    public async Task AWaitAfterASignalLastsItsOwnFullTimeoutNotWhatWasLeftOfTheLastOne()
+    {
+        using var waiter = Waiter(TimeSpan.FromSeconds(15));
+        var first = waiter.WaitAsync(_signal.Version);
+        _time.Advance(TimeSpan.FromSeconds(10));
+        _signal.Fire();
+        Assert.True(await first.AsTask().WaitAsync(TestClients.Deadline(5)));
+
+        // The timer armed by the first wait fires at 15 s; the second wait, begun at 10 s, lasts until 25 s.
+        var second = waiter.WaitAsync(_signal.Version);
+        _time.Advance(TimeSpan.FromSeconds(14.9));
+        Assert.False(second.IsCompleted);
+        _time.Advance(TimeSpan.FromSeconds(0.1));
+
+        Assert.False(await second.AsTask().WaitAsync(TestClients.Deadline(5)));
+    }
+
+    [Fact]
     public async Task AWaitForAVersionTheSignalHasPassedEndsAtOnce()
     {
-        using var waiter = new AppendWaiter(_signal, _time, CancellationToken.None);
+        using var waiter = Waiter(Timeout.InfiniteTimeSpan);
         var version = _signal.Version;
         _signal.Fire();
 
-        var wait = waiter.WaitAsync(version, Timeout.InfiniteTimeSpan);
+        var wait = waiter.WaitAsync(version);
 
         Assert.True(wait.IsCompleted);
         Assert.True(await wait);
@@ -53,29 +73,29 @@ public sealed class AppendWaiterTests
     public async Task CancellationEndsTheWaitInProgressAndEveryLaterOne()
     {
         using var stop = new CancellationTokenSource();
-        using var waiter = new AppendWaiter(_signal, _time, stop.Token);
-        var wait = waiter.WaitAsync(_signal.Version, Timeout.InfiniteTimeSpan);
+        using var waiter = new AppendWaiter(_signal, _time, Timeout.InfiniteTimeSpan, stop.Token);
+        var wait = waiter.WaitAsync(_signal.Version);
 
         await stop.CancelAsync();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => wait.AsTask().WaitAsync(TestClients.Deadline(5)));
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiter.WaitAsync(_signal.Version, Timeout.InfiniteTimeSpan).AsTask());
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiter.WaitAsync(_signal.Version).AsTask());
     }
 
     [Fact]
     public async Task WaitsThatTimeOutKeepOnePlaceOnTheListAndTheNextFiringStillWakes()
     {
-        using var waiter = new AppendWaiter(_signal, _time, CancellationToken.None);
+        using var waiter = Waiter(Second);
         var version = _signal.Version;
         for (var i = 0; i < 3; i++)
         {
-            var silent = waiter.WaitAsync(version, TimeSpan.FromSeconds(1));
-            _time.Advance(TimeSpan.FromSeconds(1));
+            var silent = waiter.WaitAsync(version);
+            _time.Advance(Second);
             Assert.False(await silent.AsTask().WaitAsync(TestClients.Deadline(5)));
         }
 
         Assert.Equal(1, _signal.Listed);
-        var wait = waiter.WaitAsync(version, TimeSpan.FromSeconds(1));
+        var wait = waiter.WaitAsync(version);
         _signal.Fire();
 
         Assert.True(await wait.AsTask().WaitAsync(TestClients.Deadline(5)));
@@ -85,15 +105,15 @@ public sealed class AppendWaiterTests
     [Fact]
     public async Task AFiringBetweenWaitsOfTheSameVersionIsNotLost()
     {
-        using var waiter = new AppendWaiter(_signal, _time, CancellationToken.None);
+        using var waiter = Waiter(Second);
         var version = _signal.Version;
-        var timedOut = waiter.WaitAsync(version, TimeSpan.FromSeconds(1));
-        _time.Advance(TimeSpan.FromSeconds(1));
+        var timedOut = waiter.WaitAsync(version);
+        _time.Advance(Second);
         Assert.False(await timedOut.AsTask().WaitAsync(TestClients.Deadline(5)));
 
         // The reader took its version before this firing, and checked the log before the event was visible.
         _signal.Fire();
-        var wait = waiter.WaitAsync(version, Timeout.InfiniteTimeSpan);
+        var wait = waiter.WaitAsync(version);
 
         Assert.True(wait.IsCompleted);
         Assert.True(await wait);
@@ -102,25 +122,25 @@ public sealed class AppendWaiterTests
     [Fact]
     public void DisposingAWaiterTakesItOffTheList()
     {
-        var waiter = new AppendWaiter(_signal, _time, CancellationToken.None);
-        _ = waiter.WaitAsync(_signal.Version, TimeSpan.FromSeconds(1));
-        _time.Advance(TimeSpan.FromSeconds(1));
+        var waiter = Waiter(Second);
+        _ = waiter.WaitAsync(_signal.Version);
+        _time.Advance(Second);
         Assert.Equal(1, _signal.Listed);
 
         waiter.Dispose();
 
         Assert.Equal(0, _signal.Listed);
-        Assert.Throws<InvalidOperationException>(() => waiter.WaitAsync(_signal.Version, Timeout.InfiniteTimeSpan));
+        Assert.Throws<InvalidOperationException>(() => waiter.WaitAsync(_signal.Version));
     }
 
     [Fact]
     public async Task ManyWaitersAreWokenByOneFiringEachExactlyOnce()
     {
-        var waiters = Enumerable.Range(0, 1000).Select(_ => new AppendWaiter(_signal, _time, CancellationToken.None)).ToList();
+        var waiters = Enumerable.Range(0, 1000).Select(_ => Waiter(Timeout.InfiniteTimeSpan)).ToList();
         try
         {
             var version = _signal.Version;
-            var waits = waiters.Select(waiter => waiter.WaitAsync(version, Timeout.InfiniteTimeSpan).AsTask()).ToList();
+            var waits = waiters.Select(waiter => waiter.WaitAsync(version).AsTask()).ToList();
             Assert.Equal(1000, _signal.Listed);
 
             _signal.Fire();
@@ -133,4 +153,6 @@ public sealed class AppendWaiterTests
             waiters.ForEach(waiter => waiter.Dispose());
         }
     }
+
+    private AppendWaiter Waiter(TimeSpan timeout) => new(_signal, _time, timeout, CancellationToken.None);
 }
