@@ -12,11 +12,13 @@ namespace RealtimeDemo.Events;
 public sealed class AppendSignal
 {
     private readonly Lock _lock = new();
-    private readonly Lock _firing = new();
     private HashSet<AppendWaiter> _waiting = new(ReferenceEqualityComparer.Instance);
     private HashSet<AppendWaiter> _woken = new(ReferenceEqualityComparer.Instance);
     private TaskCompletionSource? _next;
     private long _version;
+
+    // Calls to Fire not yet answered by a pass; the caller that raises it from 0 does the passes.
+    private int _requested;
 
     /// <summary>How many times the signal has fired.</summary>
     public long Version => Volatile.Read(ref _version);
@@ -48,10 +50,20 @@ public sealed class AppendSignal
         }
     }
 
-    /// <summary>Wakes every reader waiting now. Called after the appended event is visible to readers.</summary>
+    /// <summary>
+    /// Wakes every reader waiting now. Called after the appended events are visible to readers, outside any lock of
+    /// the appender: waking is a pass over every waiting reader. Calls that come while one is waking are folded into
+    /// one more pass by the caller already waking, instead of queueing behind it.
+    /// </summary>
     public void Fire()
     {
-        lock (_firing)
+        var requested = Interlocked.Increment(ref _requested);
+        if (requested != 1)
+        {
+            return;
+        }
+
+        while (true)
         {
             HashSet<AppendWaiter> waking;
             TaskCompletionSource? next;
@@ -62,7 +74,7 @@ public sealed class AppendSignal
                 (next, _next) = (_next, null);
             }
 
-            // Outside the lock: readers register for the next append while this one's are being woken.
+            // Outside the lock: readers register for the next firing while this one's are being woken.
             foreach (var waiter in waking)
             {
                 waiter.Wake(appended: true);
@@ -70,6 +82,13 @@ public sealed class AppendSignal
 
             waking.Clear();
             next?.SetResult();
+
+            // Every call counted so far came before the version moved on, or is answered by one more pass.
+            requested = Interlocked.Add(ref _requested, -requested);
+            if (requested == 0)
+            {
+                return;
+            }
         }
     }
 

@@ -1,7 +1,8 @@
 namespace RealtimeDemo.Events;
 
 /// <summary>
-/// A bounded window of the newest events of one epoch, which fires its log's "something was appended" signal.
+/// A bounded window of the newest events of one epoch. Its log wakes readers (<see cref="IEventLog.Appended"/>)
+/// once the events it adds are visible.
 /// The in-memory log is this ring plus a counter; the Redis log keeps one per host as its local mirror of the stream.
 /// </summary>
 /// <remarks>
@@ -17,10 +18,7 @@ public sealed class EventRing
 
     /// <param name="epoch">The epoch of every event this ring holds.</param>
     /// <param name="capacity">How many of the newest events are kept.</param>
-    /// <param name="appended">
-    /// The signal to fire on every add: the log's, which outlives the ring when a log replaces it; a new one when omitted.
-    /// </param>
-    public EventRing(string epoch, int capacity, AppendSignal? appended = null)
+    public EventRing(string epoch, int capacity)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         if (!EventCursor.IsEpochText(epoch))
@@ -30,7 +28,6 @@ public sealed class EventRing
 
         Epoch = epoch;
         _slots = new StoredEvent?[capacity];
-        Appended = appended ?? new AppendSignal();
     }
 
     public string Epoch { get; }
@@ -40,10 +37,7 @@ public sealed class EventRing
     /// <summary>The cursor of the newest event (seq 0 while the ring is empty).</summary>
     public EventCursor Head => new(Epoch, Volatile.Read(ref _newest)?.Seq ?? 0);
 
-    /// <summary>Fires at every <see cref="Add"/> (and when the ring is <see cref="Retire">retired</see>).</summary>
-    public AppendSignal Appended { get; }
-
-    /// <summary>Adds the next event and wakes every waiting reader.</summary>
+    /// <summary>Adds the next event; readers see it at once (the caller then wakes those waiting).</summary>
     /// <exception cref="ArgumentException">The event is of another epoch, or not newer than <see cref="Head"/>.</exception>
     public void Add(StoredEvent stored)
     {
@@ -66,13 +60,8 @@ public sealed class EventRing
 
         Volatile.Write(ref _slots[stored.Seq % _slots.Length], stored);
 
-        // Publish the event before the signal: a reader woken by it must also see the event.
         Volatile.Write(ref _newest, stored);
-        Appended.Fire();
     }
-
-    /// <summary>Wakes every waiting reader without adding anything: the ring is replaced (its stream's epoch changed).</summary>
-    public void Retire() => Appended.Fire();
 
     /// <summary>
     /// Copies the events after <paramref name="after"/> into <paramref name="destination"/>, oldest first, as many as fit;

@@ -4,7 +4,7 @@ namespace RealtimeDemo.Events;
 
 /// <summary>
 /// The embedded event log: a bounded ring of the newest events, with a fresh epoch for every run of the host.
-/// Appends are serialised by a lock; reads take no lock at all.
+/// Appends are serialised by a lock; reads take no lock at all, and readers are woken after the lock is released.
 /// </summary>
 public sealed class InMemoryEventLog : IEventLog
 {
@@ -27,7 +27,7 @@ public sealed class InMemoryEventLog : IEventLog
 
     public EventCursor Head => _ring.Head;
 
-    public AppendSignal Appended => _ring.Appended;
+    public AppendSignal Appended { get; } = new();
 
     public ValueTask<StoredEvent> AppendAsync(string type, JsonElement data, CancellationToken cancellationToken = default)
     {
@@ -38,6 +38,8 @@ public sealed class InMemoryEventLog : IEventLog
             _ring.Add(stored);
         }
 
+        // Outside the lock: waking every reader must not hold up the next publisher.
+        Appended.Fire();
         return ValueTask.FromResult(stored);
     }
 

@@ -1,5 +1,4 @@
 using RealtimeDemo.Events;
-using RealtimeDemo.Tests.Infrastructure;
 
 namespace RealtimeDemo.Tests.Events;
 
@@ -37,18 +36,6 @@ public sealed class EventRingTests
 
         Assert.Throws<ArgumentException>(() => ring.Add(Event(1)));
         Assert.Throws<ArgumentException>(() => ring.Add(StoredEvent.Create(new EventCursor("other", 2), "test", EventLogContract.Data("{}"), DateTimeOffset.UnixEpoch)));
-    }
-
-    [Fact]
-    public async Task RetiringWakesWaitingReaders()
-    {
-        var ring = new EventRing(Epoch, capacity: 8);
-        var next = ring.Appended.Next;
-
-        ring.Retire();
-
-        await next.WaitAsync(TestClients.Deadline(5));
-        Assert.Equal(0, ring.Head.Seq);
     }
 
     private static StoredEvent Event(long seq) => StoredEvent.Create(new EventCursor(Epoch, seq), "test", EventLogContract.Data("{}"), DateTimeOffset.UnixEpoch);

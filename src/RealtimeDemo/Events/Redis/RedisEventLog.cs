@@ -31,7 +31,6 @@ public sealed partial class RedisEventLog : BackgroundService, IEventLog
     private readonly int _retention;
     private readonly TimeProvider _time;
     private readonly ILogger<RedisEventLog> _logger;
-    private readonly SemaphoreSlim _catchUp = new(1, 1);
     private EventRing _ring;
     private TaskCompletionSource _wake = NewSignal();
     private volatile bool _following;
@@ -48,7 +47,7 @@ public sealed partial class RedisEventLog : BackgroundService, IEventLog
         _logger = logger;
 
         // Until the first read of the stream tells the real epoch, a placeholder one that no client holds.
-        _ring = new EventRing(EventCursor.NewEpoch(), _retention, Appended);
+        _ring = new EventRing(EventCursor.NewEpoch(), _retention);
     }
 
     public string Epoch => Volatile.Read(ref _ring).Epoch;
@@ -186,55 +185,56 @@ public sealed partial class RedisEventLog : BackgroundService, IEventLog
     }
 
     /// <summary>Copies everything the stream holds after this host's head into the local window.</summary>
+    /// <remarks>
+    /// One caller at a time, so events are added to the ring once and in order: start-up calls it before the follower
+    /// loop starts, and from then on only that loop does.
+    /// </remarks>
     private async Task CatchUpAsync()
     {
-        // One reader of the stream at a time, so events are added to the ring once and in order.
-        await _catchUp.WaitAsync();
-        try
+        while (true)
         {
-            while (true)
+            var ring = _ring;
+            var read = await _stream.ReadAsync(ring.Head, ReadBatch);
+            var changed = read.Epoch != ring.Epoch;
+            if (changed)
             {
-                var ring = _ring;
-                var read = await _stream.ReadAsync(ring.Head, ReadBatch);
-                if (read.Epoch != ring.Epoch)
+                // The stream is new (first contact) or was lost and restarted: readers of the old epoch wake to a gap.
+                if (ring.Head.Seq > 0)
                 {
-                    // The stream is new (first contact) or was lost and restarted: readers of the old epoch wake to a gap.
-                    if (ring.Head.Seq > 0)
-                    {
-                        LogEpochChanged(_logger, ring.Epoch, read.Epoch);
-                    }
-
-                    var retired = ring;
-                    ring = new EventRing(read.Epoch, _retention, Appended);
-                    Volatile.Write(ref _ring, ring);
-                    retired.Retire();
+                    LogEpochChanged(_logger, ring.Epoch, read.Epoch);
                 }
 
-                // The newest cursor the stream has handed out, so a client bringing it here is not told it is ahead,
-                // even if its announcement was lost (during a reconnect).
-                Note(new EventCursor(read.Epoch, read.Head));
-                foreach (var entry in read.Entries)
-                {
-                    if (TryDecode(read.Epoch, entry) is { } stored)
-                    {
-                        ring.Add(stored);
-                    }
-                    else
-                    {
-                        // Someone else's writing in our stream: skipped (readers see a gap) rather than stopping every host.
-                        LogUndecodable(_logger, entry.Seq);
-                    }
-                }
+                ring = new EventRing(read.Epoch, _retention);
+                Volatile.Write(ref _ring, ring);
+            }
 
-                if (read.Entries.Count < ReadBatch)
+            // The newest cursor the stream has handed out, so a client bringing it here is not told it is ahead,
+            // even if its announcement was lost (during a reconnect).
+            Note(new EventCursor(read.Epoch, read.Head));
+            foreach (var entry in read.Entries)
+            {
+                if (TryDecode(read.Epoch, entry) is { } stored)
                 {
-                    return;
+                    ring.Add(stored);
+                    changed = true;
+                }
+                else
+                {
+                    // Someone else's writing in our stream: skipped (readers see a gap) rather than stopping every host.
+                    LogUndecodable(_logger, entry.Seq);
                 }
             }
-        }
-        finally
-        {
-            _catchUp.Release();
+
+            // Once per batch read, not per event: each firing wakes every reader.
+            if (changed)
+            {
+                Appended.Fire();
+            }
+
+            if (read.Entries.Count < ReadBatch)
+            {
+                return;
+            }
         }
     }
 
