@@ -20,11 +20,10 @@ public sealed class AppendWaiter : IValueTaskSource<bool>, IDisposable
     private readonly CancellationToken _cancellationToken;
     private readonly CancellationTokenRegistration _cancellation;
     private readonly TimeSpan _timeout;
-    private readonly long _timeoutTimestampTicks;
     private readonly ITimer? _timer;
     private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = true };
     private int _timerArmed;
-    private long _deadline; // as a timestamp of _time
+    private long _waitStarted; // a timestamp of _time
     private int _state = Idle;
 
     // The signal's version this waiter is listed for; a wait at the same version is already listed.
@@ -41,7 +40,6 @@ public sealed class AppendWaiter : IValueTaskSource<bool>, IDisposable
         _timeout = timeout;
         if (timeout != Timeout.InfiniteTimeSpan)
         {
-            _timeoutTimestampTicks = (long)(timeout.Ticks * (time.TimestampFrequency / (double)TimeSpan.TicksPerSecond));
             _timer = time.CreateTimer(static state => ((AppendWaiter)state!).OnTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         }
 
@@ -63,8 +61,9 @@ public sealed class AppendWaiter : IValueTaskSource<bool>, IDisposable
         _core.Reset();
         if (_timer is not null)
         {
-            // Before the state says "waiting": a timer firing then must find this wait's deadline, not the last one's.
-            Volatile.Write(ref _deadline, _time.GetTimestamp() + _timeoutTimestampTicks);
+            // Before the state says "waiting", so a timer firing for this wait measures from its start. (A firing that
+            // checked an earlier wait can still end this one at once, as a timeout: for SSE, one early heartbeat.)
+            Volatile.Write(ref _waitStarted, _time.GetTimestamp());
         }
 
         // A full fence: the signal, which bumps its version and then wakes, either sees this waiter waiting or is seen
@@ -94,10 +93,10 @@ public sealed class AppendWaiter : IValueTaskSource<bool>, IDisposable
         }
         else if (_timer is not null && Interlocked.Exchange(ref _timerArmed, 1) == 0)
         {
-            // The deadline is noted on every wait, but the timer is only armed when it is not already: a stream that
+            // The start is noted on every wait, but the timer is only armed when it is not already: a stream that
             // sends an event every few milliseconds would otherwise re-arm it (a lock on the runtime's timer queue)
-            // once per event. Every wait lasts as long, so an armed timer never fires after this wait's deadline; one
-            // that fires before it re-arms for what is left.
+            // once per event. Every wait lasts as long, so an armed timer never fires after this wait's end; one that
+            // fires before it re-arms for what is left.
             _timer.Change(_timeout, Timeout.InfiniteTimeSpan);
         }
 
@@ -113,7 +112,7 @@ public sealed class AppendWaiter : IValueTaskSource<bool>, IDisposable
             return;
         }
 
-        var left = _time.GetElapsedTime(_time.GetTimestamp(), Volatile.Read(ref _deadline));
+        var left = _timeout - _time.GetElapsedTime(Volatile.Read(ref _waitStarted));
         if (left <= TimeSpan.Zero)
         {
             Wake(appended: false);

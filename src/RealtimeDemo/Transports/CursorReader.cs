@@ -18,6 +18,8 @@ internal sealed class CursorReader(IEventLog log, EventCursor cursor, int batchS
 
     // Made at the first wait, with that wait's timeout and token; reused by every later one.
     private AppendWaiter? _waiter;
+    private TimeSpan _waitTimeout;
+    private CancellationToken _waitToken;
 
     public EventCursor Cursor { get; private set; } = cursor;
 
@@ -37,6 +39,13 @@ internal sealed class CursorReader(IEventLog log, EventCursor cursor, int batchS
     }
 
     /// <summary>
+    /// Where a client stands after a gap and the <paramref name="events"/> read with it, not yet sent: just before the
+    /// first of them (of their epoch), so a client that reconnects from there resumes cleanly.
+    /// </summary>
+    public EventCursor ResumedFrom(ReadOnlyMemory<StoredEvent> events) =>
+        events.IsEmpty ? Cursor : events.Span[0].Cursor with { Seq = events.Span[0].Seq - 1 };
+
+    /// <summary>
     /// Waits until the log holds something after the cursor: true when it does, false when
     /// <paramref name="timeout"/> passed first. Throws when <paramref name="cancellationToken"/> fires. Every wait
     /// of one reader passes the same timeout and token.
@@ -53,7 +62,16 @@ internal sealed class CursorReader(IEventLog log, EventCursor cursor, int batchS
             return ValueTask.FromResult(true);
         }
 
-        _waiter ??= new AppendWaiter(log.Appended, time, timeout, cancellationToken);
+        if (_waiter is null)
+        {
+            _waiter = new AppendWaiter(log.Appended, time, timeout, cancellationToken);
+            (_waitTimeout, _waitToken) = (timeout, cancellationToken);
+        }
+        else if (timeout != _waitTimeout || cancellationToken != _waitToken)
+        {
+            throw new ArgumentException("Every wait of one reader passes the timeout and token of its first.");
+        }
+
         return _waiter.WaitAsync(version);
     }
 

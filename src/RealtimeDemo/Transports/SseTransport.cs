@@ -76,7 +76,7 @@ internal static class SseTransport
         {
             writer.Write(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"retry: {(long)settings.SseRetry.TotalMilliseconds}\n\n")));
             await FlushAsync(writer, watch, streamEnd.Token);
-            await StreamEventsAsync(reader, writer, connection, watch, log, settings.SseHeartbeatInterval, streamEnd.Token);
+            await StreamEventsAsync(reader, writer, connection, watch, settings.SseHeartbeatInterval, streamEnd.Token);
         }
         catch (OperationCanceledException) when (streamEnd.IsCancellationRequested)
         {
@@ -89,7 +89,6 @@ internal static class SseTransport
         PipeWriter writer,
         TransportStats.OpenConnection connection,
         SlowReaderWatchdog.Watch watch,
-        IEventLog log,
         TimeSpan heartbeatInterval,
         CancellationToken cancellationToken)
     {
@@ -99,7 +98,7 @@ internal static class SseTransport
             if (gap is not GapReason.None)
             {
                 // The gap carries an id too, so a browser that reconnects before the next event resumes after the gap.
-                var resumedFrom = events.IsEmpty ? reader.Cursor : new EventCursor(log.Epoch, events.Span[0].Seq - 1);
+                var resumedFrom = reader.ResumedFrom(events);
                 writer.Write(Encoding.UTF8.GetBytes($"id: {resumedFrom}\nevent: gap\ndata: "));
                 writer.Write(ControlMessages.Gap(gap, resumedFrom));
                 writer.Write("\n\n"u8);

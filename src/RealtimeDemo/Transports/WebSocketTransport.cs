@@ -157,7 +157,7 @@ internal static partial class WebSocketTransport
                 var (events, gap) = reader.Read();
                 if (gap is not GapReason.None)
                 {
-                    await SendAsync(ControlMessages.Gap(gap, ResumedFrom(events)), stop);
+                    await SendAsync(ControlMessages.Gap(gap, reader.ResumedFrom(events)), stop);
                 }
 
                 if (events.IsEmpty)
@@ -186,10 +186,6 @@ internal static partial class WebSocketTransport
                 }
             }
         }
-
-        // After a gap, the position just before the first event sent: a client that reconnects from it resumes cleanly.
-        private EventCursor ResumedFrom(ReadOnlyMemory<StoredEvent> events) =>
-            events.IsEmpty ? reader.Cursor : new EventCursor(log.Epoch, events.Span[0].Seq - 1);
 
         private async Task ReceiveLoopAsync()
         {
