@@ -19,8 +19,7 @@ public sealed class RealtimeOptions : IValidatableObject
     [Range(16, 10_000_000, ErrorMessage = "Realtime:Retention must be between {1} and {2} events.")]
     public int Retention { get; init; } = 10_000;
 
-    /// <summary>The demo ticker's rate in events per second; 0 switches it off.</summary>
-    [Range(0.0, 1000.0, ErrorMessage = "Realtime:TickerEventsPerSecond must be between {1} and {2} (0 switches the ticker off).")]
+    /// <summary>The demo ticker's rate in events per second; 0 switches it off (checked in <see cref="Validate"/>).</summary>
     public double TickerEventsPerSecond { get; init; } = 1;
 
     /// <summary>
@@ -112,10 +111,10 @@ public sealed class RealtimeOptions : IValidatableObject
                 [nameof(LongPollTimeout)]);
         }
 
-        if (TickerEventsPerSecond is > 0 and < Events.SteadyRate.MinEventsPerSecond)
+        if (!Events.SteadyRate.IsValid(TickerEventsPerSecond))
         {
             yield return new ValidationResult(
-                $"Realtime:TickerEventsPerSecond must be 0 (off) or at least {Events.SteadyRate.MinEventsPerSecond}.",
+                $"Realtime:TickerEventsPerSecond must be 0 (off) or {Events.SteadyRate.MinEventsPerSecond} to {Events.SteadyRate.MaxEventsPerSecond}.",
                 [nameof(TickerEventsPerSecond)]);
         }
 

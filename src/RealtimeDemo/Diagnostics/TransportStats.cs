@@ -13,8 +13,8 @@ public enum Transport
 
 /// <summary>
 /// Per-transport counters: plain numbers for <c>GET /api/stats</c>, which the page reads, that the instruments on the
-/// <c>RealtimeDemo</c> meter observe when metrics are collected. Counting is an atomic add, nothing more: it happens
-/// once per event per client. Also writes the one structured log line that ends every long-lived connection.
+/// <c>RealtimeDemo</c> meter observe when metrics are collected. Counting is an atomic add, nothing more: deliveries
+/// are counted once per batch written to each client. Also writes the one structured log line that ends every long-lived connection.
 /// </summary>
 public sealed partial class TransportStats
 {
@@ -111,8 +111,6 @@ public sealed partial class TransportStats
     {
         private string? _reason;
         private long _delivered;
-
-        public long Delivered => _delivered;
 
         public void CountDelivered(int events)
         {

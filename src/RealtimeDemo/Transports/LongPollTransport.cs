@@ -62,7 +62,7 @@ internal static class LongPollTransport
             }
             catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested)
             {
-                connection.End(EndReason.ServerShutdown);
+                // Answered below, empty.
             }
         }
 
