@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using RealtimeDemo.Tests.Infrastructure;
 
 namespace RealtimeDemo.Tests.Hosting;
@@ -62,7 +63,10 @@ public sealed class EndpointsTests : IAsyncLifetime
 
         var metrics = await client.GetStringAsync("/metrics", cancellationToken);
 
-        Assert.Contains("realtime_events_delivered", metrics, StringComparison.Ordinal);
-        Assert.Contains("transport=\"short-poll\"", metrics, StringComparison.Ordinal);
+        // The names the README gives, each series by transport; the poll above delivered the two events.
+        Assert.Matches(new Regex("^realtime_events_delivered_total\\{[^}]*transport=\"short-poll\"[^}]*\\} 2$", RegexOptions.Multiline), metrics);
+        Assert.Matches(new Regex("^realtime_requests_total\\{[^}]*transport=\"short-poll\"[^}]*\\} [1-9]", RegexOptions.Multiline), metrics);
+        Assert.Matches(new Regex("^realtime_connections_open\\{[^}]*transport=\"sse\"[^}]*\\} 0$", RegexOptions.Multiline), metrics);
+        Assert.Matches(new Regex("^realtime_connections_dropped_total\\{[^}]*transport=\"websocket\"[^}]*\\} 0$", RegexOptions.Multiline), metrics);
     }
 }
