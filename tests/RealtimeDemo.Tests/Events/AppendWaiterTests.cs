@@ -87,7 +87,7 @@ public sealed class AppendWaiterTests
     }
 
     [Fact]
-    public async Task WaitsThatTimeOutKeepOnePlaceOnTheListAndTheNextFiringStillWakes()
+    public async Task WaitsThatTimeOutStayListedAndTheNextFiringStillWakes()
     {
         using var waiter = Waiter(Second);
         var version = _signal.Version;
