@@ -222,6 +222,19 @@ public static class TestClients
         return JsonDocument.Parse(buffer.AsMemory(0, length)).RootElement.Clone();
     }
 
+    /// <summary>
+    /// Receives until the server's close frame and returns its status. Whatever the server sent before it is skipped,
+    /// but each message must still be whole JSON.
+    /// </summary>
+    public static async Task<WebSocketCloseStatus?> ReceiveUntilCloseAsync(this WebSocket socket, CancellationToken cancellationToken)
+    {
+        while (await socket.ReceiveJsonAsync(cancellationToken) is not null)
+        {
+        }
+
+        return socket.CloseStatus;
+    }
+
     /// <summary>Receives messages until <paramref name="count"/> events (messages with <c>type</c>) have arrived; control messages are skipped.</summary>
     public static async Task<List<WireEvent>> ReceiveEventsAsync(this WebSocket socket, int count, CancellationToken cancellationToken)
     {
