@@ -56,6 +56,66 @@ public sealed class AppendWaiterTests
     }
 
     [Fact]
+    public async Task ATimerThatFiresBetweenWaitsDoesNotStopTheNextWaitTimingOut()
+    {
+        using var waiter = Waiter(TimeSpan.FromSeconds(15));
+        var first = waiter.WaitAsync(_signal.Version);
+        _time.Advance(TimeSpan.FromSeconds(10));
+        _signal.Fire();
+        Assert.True(await first.AsTask().WaitAsync(TestClients.Deadline(5)));
+
+        // The first wait's timer fires at 15 s with no wait in progress; the next wait, begun at 16 s, must arm its own.
+        _time.Advance(TimeSpan.FromSeconds(6));
+        var second = waiter.WaitAsync(_signal.Version);
+        _time.Advance(TimeSpan.FromSeconds(14.9));
+        Assert.False(second.IsCompleted);
+        _time.Advance(TimeSpan.FromSeconds(0.1));
+
+        Assert.True(second.IsCompleted, "The wait begun at 16 s did not time out at 31 s.");
+        Assert.False(await second);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AFiringRacingAWaitAlwaysEndsTheWait(bool listedByATimedOutWait)
+    {
+        // Fire on one thread, the reader's version check and wait on the other, released together each round: a wait
+        // for a version taken before the firing must end true however the two interleave.
+        var cancellationToken = TestClients.Deadline(30);
+        using var waiter = Waiter(Second);
+        using var start = new Barrier(2);
+        var deadline = Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken);
+        for (var round = 0; round < 20_000; round++)
+        {
+            var version = _signal.Version;
+            if (listedByATimedOutWait)
+            {
+                // Listed at this version by a wait that timed out: the racing wait finds itself already listed.
+                var timedOut = waiter.WaitAsync(version);
+                _time.Advance(Second);
+                Assert.False(await timedOut.AsTask().WaitAsync(cancellationToken));
+            }
+
+            var firing = Task.Run(
+                () =>
+                {
+                    start.SignalAndWait(cancellationToken);
+                    _signal.Fire();
+                },
+                cancellationToken);
+            start.SignalAndWait(cancellationToken);
+            var wait = waiter.WaitAsync(version).AsTask();
+
+            // Nothing moves the fake clock from here: only the firing can end the wait; the deadline fails a lost one.
+            await Task.WhenAny(wait, deadline);
+            Assert.True(wait.IsCompleted, $"Round {round}: the wait never saw the firing.");
+            Assert.True(await wait);
+            await firing.WaitAsync(cancellationToken);
+        }
+    }
+
+    [Fact]
     public async Task AWaitForAVersionTheSignalHasPassedEndsAtOnce()
     {
         using var waiter = Waiter(Timeout.InfiniteTimeSpan);
@@ -78,12 +138,16 @@ public sealed class AppendWaiterTests
 
         await stop.CancelAsync();
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => wait.AsTask().WaitAsync(TestClients.Deadline(5)));
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiter.WaitAsync(_signal.Version).AsTask());
+        // Completed by the cancellation itself, not by a deadline: no wait outlives its connection.
+        Assert.True(wait.IsCompleted);
+        Assert.Equal(stop.Token, (await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await wait)).CancellationToken);
+        var later = waiter.WaitAsync(_signal.Version);
+        Assert.True(later.IsCompleted);
+        Assert.Equal(stop.Token, (await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await later)).CancellationToken);
     }
 
     [Fact]
-    public async Task WaitsThatTimeOutKeepOnePlaceOnTheListAndTheNextFiringStillWakes()
+    public async Task WaitsThatTimeOutStayListedAndTheNextFiringStillWakes()
     {
         using var waiter = Waiter(Second);
         var version = _signal.Version;

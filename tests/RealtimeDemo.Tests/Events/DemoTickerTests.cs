@@ -49,12 +49,16 @@ public sealed class DemoTickerTests
         await ticker.StartAsync(cancellationToken);
 
         _time.Advance(TimeSpan.FromMinutes(1));
-        Assert.Equal(0, log.Head.Seq);
+        var set = _time.GetUtcNow();
 
         ticker.EventsPerSecond = 2;
         await _time.TimerCreatedAsync(cancellationToken);
         await AdvanceUntilSeqAsync(log, TimeSpan.FromMilliseconds(500), 1, cancellationToken);
         await ticker.StopAsync(cancellationToken);
+
+        // Stopped, the ticker has appended all it will: one tick, a full new period after the rate was set. A tick
+        // during the pause would be the first event, stamped earlier.
+        Assert.Equal([set.AddMilliseconds(500)], ReadAll(log).Select(e => e.Time));
     }
 
     [Fact]
@@ -68,12 +72,16 @@ public sealed class DemoTickerTests
         // On a thread of its own: a setter that never returns must fail the test, not hang it.
         await Task.Run(() => ticker.EventsPerSecond = 1, cancellationToken).WaitAsync(cancellationToken);
         await _time.TimerCreatedAsync(cancellationToken);
+        var set = _time.GetUtcNow();
 
         // The old 250 ms period is gone: a quarter second brings nothing, the new second brings one tick.
         _time.Advance(TimeSpan.FromMilliseconds(250));
-        Assert.Equal(1, log.Head.Seq);
         await AdvanceUntilSeqAsync(log, TimeSpan.FromMilliseconds(750), 2, cancellationToken);
         await ticker.StopAsync(cancellationToken);
+
+        // Stopped, the ticker has appended all it will: the tick before the change, then one a full second after it.
+        // A tick of the old period would be a third event, or the second, stamped earlier.
+        Assert.Equal([set, set.AddSeconds(1)], ReadAll(log).Select(e => e.Time));
     }
 
     [Fact]
@@ -143,6 +151,12 @@ public sealed class DemoTickerTests
         }
 
         Assert.Equal(expectedSeq, log.Head.Seq);
+    }
+
+    private static IEnumerable<StoredEvent> ReadAll(InMemoryEventLog log)
+    {
+        var events = new StoredEvent[100];
+        return events[..log.Read(new EventCursor(log.Epoch, 0), events).Count];
     }
 
     private DemoTicker NewTicker(IEventLog log, double eventsPerSecond) =>

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
@@ -143,33 +142,6 @@ public sealed class BadHttpInputTests(BadHttpInputHost host) : IClassFixture<Bad
     {
         Assert.Equal(Table.Count, Table.Select(row => row.Name).Distinct().Count());
         TestContext.Current.TestOutputHelper?.WriteLine($"{Table.Count} bad inputs");
-    }
-
-    public static TheoryData<string> HugeTimeoutNames => new(HugeTimeouts.Select(Shown));
-
-    [Theory]
-    [MemberData(nameof(HugeTimeoutNames))]
-    public async Task TimeoutAboveTheCapIsCutToTheCap(string shown)
-    {
-        var timeout = HugeTimeouts.Single(candidate => Shown(candidate) == shown);
-        var cap = TimeSpan.FromSeconds(1);
-        await using var app = new RealtimeDemoApplication(new Dictionary<string, string?>
-        {
-            ["Realtime:LongPollMaxTimeout"] = cap.ToString(),
-            ["Realtime:LongPollTimeout"] = cap.ToString(),
-        });
-        var cancellationToken = TestClients.Deadline(15);
-        var client = app.CreateClient();
-        var head = await client.HeadCursorAsync(cancellationToken);
-        var clock = Stopwatch.StartNew();
-
-        // Nothing is published: only the cap can end the hold.
-        var body = await client.PollAsync($"/api/longpoll?after={head}&timeout={timeout}", cancellationToken);
-
-        Assert.InRange(clock.Elapsed, cap - TimeSpan.FromMilliseconds(100), cap + TimeSpan.FromSeconds(4));
-        Assert.Empty(body.Events);
-        Assert.False(body.Gap);
-        Assert.Equal(head, body.Cursor);
     }
 
     [Fact]

@@ -26,6 +26,10 @@ public sealed class ConnectionCapTests : IAsyncDisposable
         var (second, _) = await client.OpenSseAsync("/api/sse", cancellationToken);
         using var _second = second;
 
+        // Both within the cap of 2: a cap off by one refuses the second.
+        Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+
         using (var third = await client.GetAsync("/api/sse", HttpCompletionOption.ResponseHeadersRead, cancellationToken))
         {
             await AssertRefusedAsync(third, "2 SSE streams", cancellationToken);
@@ -94,10 +98,9 @@ public sealed class ConnectionCapTests : IAsyncDisposable
 
     private static async Task AssertRefusedAsync(HttpResponseMessage response, string limit, CancellationToken cancellationToken)
     {
-        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        var problem = await response.AssertProblemAsync(503, null, cancellationToken);
         Assert.Equal(TimeSpan.FromSeconds(5), response.Headers.RetryAfter?.Delta);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        Assert.Contains(limit, await response.Content.ReadAsStringAsync(cancellationToken), StringComparison.Ordinal);
+        Assert.Contains(limit, problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
     }
 
     // A slot is freed when the request that held it has completed on the server, a moment after the client sees its

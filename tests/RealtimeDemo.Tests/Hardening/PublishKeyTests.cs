@@ -107,12 +107,8 @@ public sealed class PublishKeyTests : IAsyncDisposable
 
         await socket.SendJsonAsync(new { type = "publish", @event = new { type = "chat", data = new { } } }, cancellationToken);
 
-        while (await socket.ReceiveJsonAsync(cancellationToken) is not null)
-        {
-            // The welcome comes first; then the close.
-        }
-
-        Assert.Equal(WebSocketCloseStatus.PolicyViolation, socket.CloseStatus);
+        // The welcome comes first; then the close.
+        Assert.Equal(WebSocketCloseStatus.PolicyViolation, await socket.ReceiveUntilCloseAsync(cancellationToken));
         Assert.Contains("publish key", socket.CloseStatusDescription, StringComparison.Ordinal);
         Assert.Equal(before, await client.HeadCursorAsync(cancellationToken));
     }

@@ -42,7 +42,7 @@ public sealed class WebSocketCloseTests : IAsyncLifetime
 
         await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", cancellationToken);
 
-        Assert.Equal(WebSocketCloseStatus.NormalClosure, await DrainUntilCloseAsync(socket, cancellationToken));
+        Assert.Equal(WebSocketCloseStatus.NormalClosure, await socket.ReceiveUntilCloseAsync(cancellationToken));
     }
 
     [Fact]
@@ -53,27 +53,15 @@ public sealed class WebSocketCloseTests : IAsyncLifetime
 
         _app.Services.GetRequiredService<IHostApplicationLifetime>().StopApplication();
 
-        Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, await DrainUntilCloseAsync(socket, cancellationToken));
+        Assert.Equal(WebSocketCloseStatus.EndpointUnavailable, await socket.ReceiveUntilCloseAsync(cancellationToken));
     }
 
     // Connects from the start of the stream and takes the welcome and the first event: the server is now sending the rest.
     private async Task<ClientWebSocket> ConnectCatchingUpAsync(CancellationToken cancellationToken)
     {
         var epoch = _app.Services.GetRequiredService<IEventLog>().Epoch;
-        var socket = new ClientWebSocket();
-        await socket.ConnectAsync(_app.WebSocketUri($"/ws?after={epoch}-0"), cancellationToken);
-        Assert.Equal("welcome", (await socket.ReceiveJsonAsync(cancellationToken))?.GetProperty("control").GetString());
+        var socket = await _app.ConnectWebSocketAsync($"/ws?after={epoch}-0", cancellationToken);
         Assert.Equal(1, (await socket.ReceiveEventsAsync(1, cancellationToken))[0].Seq);
         return socket;
-    }
-
-    private static async Task<WebSocketCloseStatus?> DrainUntilCloseAsync(ClientWebSocket socket, CancellationToken cancellationToken)
-    {
-        var buffer = new byte[64 * 1024];
-        while ((await socket.ReceiveAsync(buffer, cancellationToken)).MessageType != WebSocketMessageType.Close)
-        {
-        }
-
-        return socket.CloseStatus;
     }
 }

@@ -5,7 +5,7 @@ namespace RealtimeDemo.Tests.Infrastructure;
 /// <summary>
 /// Debian's Chromium driven by Playwright, shared by a test class. No browser is ever downloaded: the tests use
 /// the system's Chromium (<c>/usr/bin/chromium</c>, or <c>CHROMIUM_PATH</c>). Without it they skip with the reason,
-/// except under <c>CI=true</c>, where a missing browser is a failure.
+/// except under CI (see <see cref="ExternalComponent"/>), where a missing browser is a failure.
 /// </summary>
 public sealed class BrowserFixture : IAsyncLifetime
 {

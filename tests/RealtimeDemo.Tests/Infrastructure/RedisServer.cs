@@ -9,7 +9,7 @@ namespace RealtimeDemo.Tests.Infrastructure;
 /// <summary>
 /// A real Redis for the tests that share a log through it: Debian's <c>redis-server</c> (or <c>REDIS_SERVER_PATH</c>)
 /// started on a free 127.0.0.1 port without persistence, or the server at <c>REDIS_URL</c> when set. Without either,
-/// the tests skip with the reason, except under <c>CI=true</c>, where they fail. Tests keep apart by key prefix.
+/// the tests skip with the reason, except under CI, where they fail. Tests keep apart by key prefix.
 /// </summary>
 public sealed class RedisServer : IAsyncLifetime
 {
@@ -53,11 +53,16 @@ public sealed class RedisServer : IAsyncLifetime
         }
     }
 
-    /// <summary>Skips the test unless this fixture runs the server itself (it cannot stop one at <c>REDIS_URL</c>).</summary>
+    /// <summary>
+    /// Skips the test (fails it under CI) unless this fixture runs the server itself: it cannot stop one at <c>REDIS_URL</c>.
+    /// </summary>
     public void RequireOwnServer()
     {
         RequireRedis();
-        Assert.SkipWhen(ExternalUrl is not null, "This test stops and restarts Redis: it needs the redis-server the fixture starts, not REDIS_URL.");
+        if (ExternalUrl is not null)
+        {
+            ExternalComponent.Unavailable("This test stops and restarts Redis: it needs the redis-server the fixture starts, not REDIS_URL.");
+        }
     }
 
     public ConnectionMultiplexer Connect() =>

@@ -63,10 +63,10 @@ public static class TestClients
         AssertProblemAsync(statusCode, mediaType, body, 400, field, cancellationToken);
 
     /// <summary>
-    /// Asserts a problem-details answer of <paramref name="status"/>; where <paramref name="field"/> is given, its
-    /// <c>errors</c> must name it.
+    /// Asserts a problem-details answer of <paramref name="status"/> with a title; where <paramref name="field"/> is
+    /// given, its <c>errors</c> must name it. Returns the problem, for checks of its own.
     /// </summary>
-    public static async Task AssertProblemAsync(this HttpResponseMessage response, int status, string? field, CancellationToken cancellationToken) =>
+    public static async Task<JsonElement> AssertProblemAsync(this HttpResponseMessage response, int status, string? field, CancellationToken cancellationToken) =>
         AssertProblem(
             (int)response.StatusCode,
             response.Content.Headers.ContentType?.MediaType,
@@ -75,23 +75,26 @@ public static class TestClients
             field);
 
     /// <summary>The same check for a response read without <see cref="HttpClient"/>.</summary>
-    public static async Task AssertProblemAsync(int statusCode, string? mediaType, Stream body, int status, string? field, CancellationToken cancellationToken)
+    public static async Task<JsonElement> AssertProblemAsync(int statusCode, string? mediaType, Stream body, int status, string? field, CancellationToken cancellationToken)
     {
         using var reader = new StreamReader(body, Encoding.UTF8, leaveOpen: true);
-        AssertProblem(statusCode, mediaType, await reader.ReadToEndAsync(cancellationToken), status, field);
+        return AssertProblem(statusCode, mediaType, await reader.ReadToEndAsync(cancellationToken), status, field);
     }
 
-    private static void AssertProblem(int statusCode, string? mediaType, string body, int status, string? field)
+    private static JsonElement AssertProblem(int statusCode, string? mediaType, string body, int status, string? field)
     {
         Assert.True(status == statusCode, $"Expected {status}, got {statusCode}: {body}");
         Assert.Equal("application/problem+json", mediaType);
         using var problem = JsonDocument.Parse(body);
         Assert.Equal(status, problem.RootElement.GetProperty("status").GetInt32());
+        Assert.False(string.IsNullOrEmpty(problem.RootElement.GetProperty("title").GetString()), $"A problem without a title: {body}");
         if (field is not null)
         {
             var errors = problem.RootElement.GetProperty("errors");
             Assert.True(errors.TryGetProperty(field, out _), $"Expected the problem to name '{field}', but its errors are {errors.GetRawText()}.");
         }
+
+        return problem.RootElement.Clone();
     }
 
     /// <summary>
@@ -217,6 +220,19 @@ public static class TestClients
         }
 
         return JsonDocument.Parse(buffer.AsMemory(0, length)).RootElement.Clone();
+    }
+
+    /// <summary>
+    /// Receives until the server's close frame and returns its status. Whatever the server sent before it is skipped,
+    /// but each message must still be whole JSON.
+    /// </summary>
+    public static async Task<WebSocketCloseStatus?> ReceiveUntilCloseAsync(this WebSocket socket, CancellationToken cancellationToken)
+    {
+        while (await socket.ReceiveJsonAsync(cancellationToken) is not null)
+        {
+        }
+
+        return socket.CloseStatus;
     }
 
     /// <summary>Receives messages until <paramref name="count"/> events (messages with <c>type</c>) have arrived; control messages are skipped.</summary>

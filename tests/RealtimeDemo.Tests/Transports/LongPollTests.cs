@@ -58,22 +58,32 @@ public sealed class LongPollTests() : PollTransportTests("/api/longpoll", "timeo
         Assert.Equal(head, body.Cursor);
     }
 
-    [Fact]
-    public async Task TimeoutAboveTheCapIsCutToTheCap()
+    /// <summary>Timeouts above the cap, up to numbers no integer or floating-point type holds.</summary>
+    public static TheoryData<string> TimeoutsAboveTheCap => new() { "1000", "1000000", new string('9', 300), "1" + new string('0', 400) };
+
+    [Theory]
+    [MemberData(nameof(TimeoutsAboveTheCap))]
+    public async Task TimeoutAboveTheCapIsCutToTheCap(string timeout)
     {
-        // A 1 s cap makes the cut observable: asked for 1000 s, the poll must answer after about 1 s.
+        // A 1 s cap makes the cut observable: asked for far longer, the poll must be held about 1 s and answer empty.
+        var cap = TimeSpan.FromSeconds(1);
         await using var app = new RealtimeDemoApplication(new Dictionary<string, string?>
         {
-            ["Realtime:LongPollTimeout"] = "00:00:01",
-            ["Realtime:LongPollMaxTimeout"] = "00:00:01",
+            ["Realtime:LongPollTimeout"] = cap.ToString(),
+            ["Realtime:LongPollMaxTimeout"] = cap.ToString(),
         });
         var cancellationToken = TestClients.Deadline(10);
         var client = app.CreateClient();
         var head = await client.HeadCursorAsync(cancellationToken);
+        var clock = Stopwatch.StartNew();
 
-        var body = await client.PollAsync($"/api/longpoll?after={head}&timeout=1000", cancellationToken);
+        // Nothing is published: only the cap can end the hold, and the 10 s deadline fails a poll it did not cut.
+        var body = await client.PollAsync($"/api/longpoll?after={head}&timeout={timeout}", cancellationToken);
 
+        // Held, not answered at once: a timeout read as 0 (an overflow) would answer empty too.
+        Assert.True(clock.Elapsed >= cap - TimeSpan.FromMilliseconds(100), $"Answered after {clock.Elapsed}, before the {cap.TotalSeconds} s cap.");
         Assert.Empty(body.Events);
+        Assert.False(body.Gap);
         Assert.Equal(head, body.Cursor);
     }
 

@@ -253,7 +253,7 @@ public sealed class WebSocketTests : IAsyncLifetime
 
         await socket.SendAsync(new byte[] { 1, 2, 3 }, WebSocketMessageType.Binary, true, cancellationToken);
 
-        Assert.Equal(WebSocketCloseStatus.InvalidMessageType, await ReceiveCloseAsync(socket, cancellationToken));
+        Assert.Equal(WebSocketCloseStatus.InvalidMessageType, await socket.ReceiveUntilCloseAsync(cancellationToken));
     }
 
     [Fact]
@@ -267,7 +267,7 @@ public sealed class WebSocketTests : IAsyncLifetime
         var message = """{"type":"publish","event":{"type":"chat","data":{"text":""" + $"\"{new string('x', 16384)}\"" + "}}}";
         await socket.SendAsync(Encoding.UTF8.GetBytes(message), WebSocketMessageType.Text, true, cancellationToken);
 
-        Assert.Equal(WebSocketCloseStatus.MessageTooBig, await ReceiveCloseAsync(socket, cancellationToken));
+        Assert.Equal(WebSocketCloseStatus.MessageTooBig, await socket.ReceiveUntilCloseAsync(cancellationToken));
     }
 
     [Fact]
@@ -280,7 +280,7 @@ public sealed class WebSocketTests : IAsyncLifetime
         // 0xC3 starts a two-byte sequence; '(' cannot continue it.
         await socket.SendAsync(new byte[] { (byte)'{', 0xC3, (byte)'(', (byte)'}' }, WebSocketMessageType.Text, true, cancellationToken);
 
-        Assert.Equal(WebSocketCloseStatus.InvalidPayloadData, await ReceiveCloseAsync(socket, cancellationToken));
+        Assert.Equal(WebSocketCloseStatus.InvalidPayloadData, await socket.ReceiveUntilCloseAsync(cancellationToken));
     }
 
     [Fact]
@@ -300,7 +300,7 @@ public sealed class WebSocketTests : IAsyncLifetime
 
             await socket.SendAsync(new byte[] { (byte)'{', 0xC3, (byte)'(', (byte)'}' }, WebSocketMessageType.Text, true, cancellationToken);
 
-            Assert.Equal(WebSocketCloseStatus.InvalidPayloadData, await ReceiveCloseAsync(socket, cancellationToken));
+            Assert.Equal(WebSocketCloseStatus.InvalidPayloadData, await socket.ReceiveUntilCloseAsync(cancellationToken));
         }
     }
 
@@ -342,16 +342,6 @@ public sealed class WebSocketTests : IAsyncLifetime
         }
 
         return messages;
-    }
-
-    private static async Task<WebSocketCloseStatus?> ReceiveCloseAsync(WebSocket socket, CancellationToken cancellationToken)
-    {
-        // Whatever the server queued before its close frame is skipped.
-        while (await socket.ReceiveJsonAsync(cancellationToken) is not null)
-        {
-        }
-
-        return socket.CloseStatus;
     }
 
     /// <summary>
