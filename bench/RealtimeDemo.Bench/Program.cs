@@ -35,7 +35,9 @@ using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop)
 using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 AppDomain.CurrentDomain.ProcessExit += (_, _) => ServerProcess.KillAll();
 var fileLimit = FileLimit.Raise();
-Console.WriteLine($"RealtimeDemo.Bench: {options.Clients} clients, {options.Rate} events/s, {options.Seconds} s per transport{(options.Idle > 0 ? $", idle mode with {options.Idle} connections" : "")} (open-file limit {fileLimit})");
+Console.WriteLine(options.Idle > 0
+    ? $"RealtimeDemo.Bench: idle mode, {options.Idle} connections per transport, measured over {options.IdleWindow.TotalSeconds} s (open-file limit {fileLimit})"
+    : $"RealtimeDemo.Bench: {options.Clients} clients, {options.Rate} events/s, {options.Seconds} s per transport (open-file limit {fileLimit})");
 
 // Ours first, then the baselines; each run gets a freshly started server, so memory and CPU are its own.
 var ours = options.Transports.Select(name => (Name: name, Baseline: false));
@@ -60,7 +62,7 @@ foreach (var (name, baseline) in plan)
         var target = new Target(server?.Address ?? options.Url!, baseline, server);
         if (options.Idle > 0)
         {
-            idleRuns.Add(await IdleMode.RunAsync(name, target, options.Idle, TimeSpan.FromSeconds(options.Seconds), cancel.Token));
+            idleRuns.Add(await IdleMode.RunAsync(name, target, options.Idle, options.IdleWindow, cancel.Token));
         }
         else
         {
