@@ -158,8 +158,6 @@ internal static class Figures
 
     public static string Count(long value) => value.ToString("N0", Invariant);
 
-    public static string Count(long? value) => value is { } v ? Count(v) : Missing;
-
     /// <summary>Three significant figures or so, thousands separated: 0.0123, 1.23, 12.3, 123, 1,234.</summary>
     public static string Number(double? value)
     {

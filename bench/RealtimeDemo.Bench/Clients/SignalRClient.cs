@@ -17,7 +17,6 @@ public sealed class SignalRClient(ClientContext context, HttpTransportType trans
         _connection = new HubConnectionBuilder()
             .WithUrl(new Uri(Context.Server, "/hub"), transport, options =>
             {
-                options.SkipNegotiation = false;
                 options.HttpMessageHandlerFactory = _ => Context.Wire.CreateHandler();
                 options.WebSocketFactory = async (socketContext, token) =>
                 {
