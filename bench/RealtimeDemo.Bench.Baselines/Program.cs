@@ -35,7 +35,6 @@ app.UseWebSockets();
 
 app.MapHealthChecks("/healthz");
 app.MapRate();
-app.MapStats();
 app.Map("/raw/ws", (HttpContext context, RawWebSocketBroadcast broadcast) => broadcast.HandleAsync(context));
 app.MapGet("/raw/sse", (HttpContext context, RawSseBroadcast broadcast) => broadcast.HandleAsync(context));
 app.MapHub<EventsHub>("/hub", options =>

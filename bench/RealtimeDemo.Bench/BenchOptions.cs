@@ -24,6 +24,12 @@ public sealed record BenchOptions
     /// <summary>Idle mode: this many idle connections per long-lived transport; 0 runs the load instead.</summary>
     public int Idle { get; init; }
 
+    /// <summary>
+    /// Idle mode's measured window: <see cref="Seconds"/>, but at least 75 s, a whole number of the host's 15 s SSE
+    /// heartbeats and WebSocket pings and of its 25 s long-poll holds, so each is counted as often as it happens.
+    /// </summary>
+    public TimeSpan IdleWindow => TimeSpan.FromSeconds(Math.Max(Seconds, 75));
+
     public bool Baselines { get; init; } = true;
 
     /// <summary>A Redis (connection string) for the started host's log instead of memory: measures the Redis hop.</summary>
@@ -40,7 +46,8 @@ public sealed record BenchOptions
           --rate N              events per second, published server-side (default 10)
           --seconds N           measured seconds per transport (default 10)
           --poll-interval S     the short-poll interval in seconds (default 1)
-          --idle N              idle mode: N idle connections per long-lived transport
+          --idle N              idle mode: N idle connections per long-lived transport, their traffic measured
+                                over --seconds but at least 75 s (whole heartbeat and long-poll periods)
           --no-baselines        skip the raw-Kestrel and SignalR baselines
           --redis HOST:PORT     start the host with its log in this Redis (Realtime:Store=Redis), not in memory
           --out DIR             where results.json and report.html go (default bench-results)

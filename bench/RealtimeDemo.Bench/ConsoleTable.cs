@@ -21,24 +21,7 @@ public static class ConsoleTable
                 "transport", "clients", "deliv/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "lost", "dup",
                 "requests", "empty", "B/event", "CPU s/1k", "deliv/CPU-s", "RSS MB",
             ];
-            var rows = report.Runs.Select(run => new[]
-            {
-                (run.Baseline ? "  " : "* ") + run.Transport,
-                Figures.Count(run.Clients),
-                Figures.Number(run.DeliveriesPerSecond),
-                Figures.Latency(run.LatencyMs.P50),
-                Figures.Latency(run.LatencyMs.P95),
-                Figures.Latency(run.LatencyMs.P99),
-                Figures.Latency(run.LatencyMs.Max),
-                Figures.Count(run.Lost),
-                Figures.Count(run.Duplicated),
-                Figures.Count(run.Requests),
-                Figures.Percent(Figures.EmptyShare(run)),
-                Figures.Number(run.BytesPerEvent),
-                run.ServerCpuSecondsPer1000 is { } cpu ? cpu.ToString("0.0000", System.Globalization.CultureInfo.InvariantCulture) : Figures.Missing,
-                Figures.Number(run.DeliveriesPerServerCpuSecond),
-                Figures.Number(Figures.Mb(run.ServerPeakRssBytes)),
-            }).ToList();
+            var rows = report.Runs.Select(run => (string[])[Marked(run.Transport, run.Baseline), .. Figures.RunRow(run).Select(cell => cell.Text)]).ToList();
             Table(text, header, rows);
             text.Append("* ours; the others are baselines\n\n");
         }
@@ -72,15 +55,7 @@ public static class ConsoleTable
             Table(
                 text,
                 ["transport", "connections", "KB/conn", "heartbeat B/conn/min", "RSS before MB", "RSS after MB"],
-                report.IdleRuns.Select(run => new[]
-                {
-                    (run.Baseline ? "  " : "* ") + run.Transport,
-                    Figures.Count(run.Connections),
-                    Figures.Number(Figures.Kb(run.MemoryPerConnectionBytes)),
-                    Figures.Number(run.HeartbeatBytesPerConnectionPerMinute),
-                    Figures.Number(Figures.Mb(run.ServerRssBeforeBytes)),
-                    Figures.Number(Figures.Mb(run.ServerRssAfterBytes)),
-                }).ToList());
+                report.IdleRuns.Select(run => (string[])[Marked(run.Transport, run.Baseline), .. Figures.IdleRow(run)]).ToList());
         }
 
         return text.ToString();
@@ -91,33 +66,21 @@ public static class ConsoleTable
         + $"{Figures.Count(settings.Seconds)} s, short-poll every {Figures.Plain(settings.PollIntervalSeconds)} s"
         + (settings.Idle > 0 ? $", idle mode {Figures.Count(settings.Idle)} connections" : string.Empty);
 
-    /// <summary>Rows of transport, figure, baseline, ratio.</summary>
-    private static List<string[]> Ratios(BenchReport report)
-    {
-        var rows = new List<string[]>();
-        var signalrWs = Targets.Find(report, "signalr-websockets");
-        foreach (var name in (string[])["sse", "websocket"])
-        {
-            if (Targets.Find(report, name) is not { } ours)
+    private static string Marked(string transport, bool baseline) => (baseline ? "  " : "* ") + transport;
+
+    /// <summary>Rows of transport, figure, baseline, ratio: one per comparison of a transport of ours that ran.</summary>
+    private static List<string[]> Ratios(BenchReport report) =>
+        Targets.Comparisons
+            .Select(comparison => (Comparison: comparison, Ours: Targets.Find(report, comparison.Transport), Baseline: Targets.Find(report, comparison.Baseline)))
+            .Where(row => row.Ours is not null)
+            .Select(row => new[]
             {
-                continue;
-            }
-
-            var raw = Targets.Find(report, "raw-" + name);
-            rows.Add([name, "p99", "raw-" + name, Figures.Ratio(Targets.Ratio(ours.LatencyMs.P99, raw?.LatencyMs.P99))]);
-            rows.Add([name, "p99", "signalr-websockets", Figures.Ratio(Targets.Ratio(ours.LatencyMs.P99, signalrWs?.LatencyMs.P99))]);
-            rows.Add([name, "CPU/delivery", "raw-" + name, Figures.Ratio(Targets.Ratio(ours.ServerCpuSecondsPer1000, raw?.ServerCpuSecondsPer1000))]);
-            rows.Add([name, "CPU/delivery", "signalr-websockets", Figures.Ratio(Targets.Ratio(ours.ServerCpuSecondsPer1000, signalrWs?.ServerCpuSecondsPer1000))]);
-        }
-
-        if (Targets.Find(report, "long-poll") is { } longPoll)
-        {
-            var signalrLp = Targets.Find(report, "signalr-longpolling");
-            rows.Add(["long-poll", "p99", "signalr-longpolling", Figures.Ratio(Targets.Ratio(longPoll.LatencyMs.P99, signalrLp?.LatencyMs.P99))]);
-        }
-
-        return rows;
-    }
+                row.Comparison.Transport,
+                row.Comparison.Measure.Title,
+                row.Comparison.Baseline,
+                Figures.Ratio(Targets.Ratio(row.Comparison.Measure.Of(row.Ours!), row.Baseline is null ? null : row.Comparison.Measure.Of(row.Baseline))),
+            })
+            .ToList();
 
     /// <summary>Text left-aligned in the first column, everything else right-aligned; the last column is never padded.</summary>
     private static void Table(StringBuilder text, string[] header, List<string[]> rows)

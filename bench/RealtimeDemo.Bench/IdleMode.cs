@@ -44,13 +44,21 @@ public static class IdleMode
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var receiving = clients.Select(client => Task.Run(() => client.ReceiveAsync(stop.Token), CancellationToken.None)).ToList();
-        await Task.Delay(TimeSpan.FromSeconds(3), cancellationToken);
-        var after = process.RssBytes();
-        var bytesBefore = wire.Bytes;
-        await Task.Delay(window, cancellationToken);
-        var heartbeatBytes = wire.Bytes - bytesBefore;
-        await stop.CancelAsync();
-        await Task.WhenAll(receiving).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        long after, heartbeatBytes;
+        try
+        {
+            await Task.Delay(TimeSpan.FromSeconds(3), cancellationToken);
+            after = process.RssBytes();
+            var bytesBefore = wire.Bytes;
+            await Task.Delay(window, cancellationToken);
+            heartbeatBytes = wire.Bytes - bytesBefore;
+        }
+        finally
+        {
+            // Also when stopped: every connection ends before its HTTP stack is disposed.
+            await stop.CancelAsync();
+            await Task.WhenAll(receiving).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
 
         Console.WriteLine($"{transport,-20} {connections,6:N0} idle: {(after - before) / 1024.0 / connections:0.0} KB each, {heartbeatBytes / (double)connections / window.TotalMinutes:0} B/min each");
         return new IdleRun(

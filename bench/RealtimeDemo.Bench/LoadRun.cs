@@ -21,31 +21,43 @@ public static class LoadRun
 
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var receiving = clients.Select(client => ReceiveQuietlyAsync(client, stop.Token)).ToList();
-
-        var cpuBefore = target.Process?.CpuSeconds();
-        long peakRss = target.Process?.RssBytes() ?? 0;
-        var clock = Stopwatch.StartNew();
-        await target.SetRateAsync(control, options.Rate, cancellationToken);
         var progress = new ProgressLine(transport, options.Clients);
-        while (clock.Elapsed < TimeSpan.FromSeconds(options.Seconds))
+        double measured;
+        long last;
+        double? cpu;
+        long peakRss;
+        int failures;
+        try
         {
-            await Task.Delay(250, cancellationToken);
-            peakRss = Math.Max(peakRss, target.Process?.RssBytes() ?? 0);
-            progress.Update(clock.Elapsed, options.Seconds, recorder.Delivered);
+            var cpuBefore = target.Process?.CpuSeconds();
+            peakRss = target.Process?.RssBytes() ?? 0;
+            var clock = Stopwatch.StartNew();
+            await target.SetRateAsync(control, options.Rate, cancellationToken);
+            while (clock.Elapsed < TimeSpan.FromSeconds(options.Seconds))
+            {
+                await Task.Delay(250, cancellationToken);
+                peakRss = Math.Max(peakRss, target.Process?.RssBytes() ?? 0);
+                progress.Update(clock.Elapsed, options.Seconds, recorder.Delivered);
+            }
+
+            measured = clock.Elapsed.TotalSeconds;
+            last = await target.SetRateAsync(control, 0, cancellationToken);
+            var drainUntil = clock.Elapsed + Drain + TimeSpan.FromSeconds(options.PollIntervalSeconds);
+            while (clients.Any(client => client.Progress.Last < last) && clock.Elapsed < drainUntil)
+            {
+                await Task.Delay(50, cancellationToken);
+                peakRss = Math.Max(peakRss, target.Process?.RssBytes() ?? 0);
+            }
+
+            cpu = target.Process is null ? null : target.Process.CpuSeconds() - cpuBefore;
+        }
+        finally
+        {
+            // Also when the run throws or is stopped: every client ends before its HTTP stack is disposed.
+            await stop.CancelAsync();
+            failures = (await Task.WhenAll(receiving)).Count(failed => failed);
         }
 
-        var measured = clock.Elapsed.TotalSeconds;
-        var last = await target.SetRateAsync(control, 0, cancellationToken);
-        var drainUntil = clock.Elapsed + Drain + TimeSpan.FromSeconds(options.PollIntervalSeconds);
-        while (clients.Any(client => client.Progress.Last < last) && clock.Elapsed < drainUntil)
-        {
-            await Task.Delay(50, cancellationToken);
-            peakRss = Math.Max(peakRss, target.Process?.RssBytes() ?? 0);
-        }
-
-        var cpu = target.Process is null ? (double?)null : target.Process.CpuSeconds() - cpuBefore;
-        await stop.CancelAsync();
-        var failures = (await Task.WhenAll(receiving)).Count(failed => failed);
         progress.Finish(recorder.Delivered, failures);
 
         foreach (var client in clients)
@@ -92,13 +104,13 @@ public static class LoadRun
         }));
     }
 
-    // True when the client failed before being stopped: its missing events show up as lost.
+    // True when the client ended before being stopped (dropped, or failed): its missing events show up as lost.
     private static async Task<bool> ReceiveQuietlyAsync(BenchClient client, CancellationToken stop)
     {
         try
         {
             await client.ReceiveAsync(stop);
-            return false;
+            return !stop.IsCancellationRequested;
         }
         catch (Exception) when (stop.IsCancellationRequested)
         {

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using RealtimeDemo.Bench;
 
@@ -14,10 +15,29 @@ catch (Exception exception) when (exception is ArgumentException or FormatExcept
     return 2;
 }
 
+// Ctrl+C or SIGTERM stops the bench: the run under way ends, its server is killed, and what completed is written.
+// A second signal ends the process at once, and the servers with it.
 using var cancel = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
+void Stop(PosixSignalContext signal)
+{
+    if (cancel.IsCancellationRequested)
+    {
+        ServerProcess.KillAll();
+        return;
+    }
+
+    signal.Cancel = true;
+    Console.WriteLine($"\n{signal.Signal}: stopping; the run under way is left out, the completed ones are written. A second one ends the bench at once.");
+    cancel.Cancel();
+}
+
+using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+AppDomain.CurrentDomain.ProcessExit += (_, _) => ServerProcess.KillAll();
 var fileLimit = FileLimit.Raise();
-Console.WriteLine($"RealtimeDemo.Bench: {options.Clients} clients, {options.Rate} events/s, {options.Seconds} s per transport{(options.Idle > 0 ? $", idle mode with {options.Idle} connections" : "")} (open-file limit {fileLimit})");
+Console.WriteLine(options.Idle > 0
+    ? $"RealtimeDemo.Bench: idle mode, {options.Idle} connections per transport, measured over {options.IdleWindow.TotalSeconds} s (open-file limit {fileLimit})"
+    : $"RealtimeDemo.Bench: {options.Clients} clients, {options.Rate} events/s, {options.Seconds} s per transport (open-file limit {fileLimit})");
 
 // Ours first, then the baselines; each run gets a freshly started server, so memory and CPU are its own.
 var ours = options.Transports.Select(name => (Name: name, Baseline: false));
@@ -33,6 +53,7 @@ if (options.Idle > 0)
 var runs = new List<TransportRun>();
 var idleRuns = new List<IdleRun>();
 var failed = new List<string>();
+var stopped = false;
 foreach (var (name, baseline) in plan)
 {
     try
@@ -41,14 +62,19 @@ foreach (var (name, baseline) in plan)
         var target = new Target(server?.Address ?? options.Url!, baseline, server);
         if (options.Idle > 0)
         {
-            idleRuns.Add(await IdleMode.RunAsync(name, target, options.Idle, TimeSpan.FromSeconds(options.Seconds), cancel.Token));
+            idleRuns.Add(await IdleMode.RunAsync(name, target, options.Idle, options.IdleWindow, cancel.Token));
         }
         else
         {
             runs.Add(await LoadRun.RunAsync(name, target, options, cancel.Token));
         }
     }
-    catch (Exception exception) when (exception is not OperationCanceledException)
+    catch (Exception) when (cancel.IsCancellationRequested)
+    {
+        stopped = true;
+        break;
+    }
+    catch (Exception exception)
     {
         // One run that cannot complete (a resource limit of this machine, say) must not cost the others' figures.
         Console.WriteLine($"{name}: the run failed and is left out: {exception.GetType().Name}: {exception.Message}");
@@ -64,11 +90,17 @@ var report = new BenchReport(
     idleRuns);
 
 Directory.CreateDirectory(options.Out);
-await File.WriteAllTextAsync(Path.Combine(options.Out, "results.json"), JsonSerializer.Serialize(report, BenchJson.Default.BenchReport), cancel.Token);
-await ReportWriter.WriteHtmlAsync(report, Path.Combine(options.Out, "report.html"), cancel.Token);
+await File.WriteAllTextAsync(Path.Combine(options.Out, "results.json"), JsonSerializer.Serialize(report, BenchJson.Default.BenchReport), CancellationToken.None);
+await ReportWriter.WriteHtmlAsync(report, Path.Combine(options.Out, "report.html"), CancellationToken.None);
 Console.WriteLine();
 Console.WriteLine(ConsoleTable.Render(report));
 Console.WriteLine($"Wrote {Path.Combine(options.Out, "results.json")} and {Path.Combine(options.Out, "report.html")}");
+
+if (stopped)
+{
+    Console.WriteLine("Stopped before every run completed.");
+    return 130;
+}
 
 // Every run must complete, and every event reach every client exactly once: anything else fails the bench.
 return failed.Count > 0 || runs.Any(run => run.Lost > 0 || run.Duplicated > 0) ? 1 : 0;

@@ -207,11 +207,11 @@ public static class ReportWriter
         {
             html.Append("<tr").Append(run.Baseline ? " class=\"baseline\"" : string.Empty).Append('>');
             TransportCell(html, run.Transport, Kind(run.Transport, run.Baseline));
-            Cell(html, Figures.Count(run.Connections));
-            Cell(html, Figures.Number(Figures.Kb(run.MemoryPerConnectionBytes)));
-            Cell(html, Figures.Number(run.HeartbeatBytesPerConnectionPerMinute));
-            Cell(html, Figures.Number(Figures.Mb(run.ServerRssBeforeBytes)));
-            Cell(html, Figures.Number(Figures.Mb(run.ServerRssAfterBytes)));
+            foreach (var cell in Figures.IdleRow(run))
+            {
+                Cell(html, cell);
+            }
+
             html.Append("</tr>\n");
         }
 
@@ -241,20 +241,11 @@ public static class ReportWriter
         {
             html.Append("<tr").Append(run.Baseline ? " class=\"baseline\"" : string.Empty).Append('>');
             TransportCell(html, run.Transport, Kind(run));
-            Cell(html, Figures.Count(run.Clients));
-            Cell(html, Figures.Number(run.DeliveriesPerSecond));
-            Cell(html, Figures.Latency(run.LatencyMs.P50));
-            Cell(html, Figures.Latency(run.LatencyMs.P95));
-            Cell(html, Figures.Latency(run.LatencyMs.P99));
-            Cell(html, Figures.Latency(run.LatencyMs.Max));
-            Cell(html, Figures.Count(run.Lost), run.Lost != 0 ? "bad" : null);
-            Cell(html, Figures.Count(run.Duplicated), run.Duplicated != 0 ? "bad" : null);
-            Cell(html, Figures.Count(run.Requests));
-            Cell(html, Figures.Percent(Figures.EmptyShare(run)));
-            Cell(html, Figures.Number(run.BytesPerEvent));
-            Cell(html, run.ServerCpuSecondsPer1000 is { } cpu ? cpu.ToString("0.0000", Invariant) : Figures.Missing);
-            Cell(html, Figures.Number(run.DeliveriesPerServerCpuSecond));
-            Cell(html, Figures.Number(Figures.Mb(run.ServerPeakRssBytes)));
+            foreach (var (text, bad) in Figures.RunRow(run))
+            {
+                Cell(html, text, bad ? "bad" : null);
+            }
+
             html.Append("</tr>\n");
         }
 

@@ -12,6 +12,8 @@ namespace RealtimeDemo.Bench;
 /// </summary>
 public sealed class ServerProcess : IAsyncDisposable
 {
+    private static readonly HashSet<ServerProcess> Started = [];
+
     private readonly Process _process;
     private readonly StringBuilder _output = new();
 
@@ -22,8 +24,6 @@ public sealed class ServerProcess : IAsyncDisposable
     }
 
     public Uri Address { get; }
-
-    public int ProcessId => _process.Id;
 
     /// <summary>Starts <paramref name="dll"/> (next to the bench's own binaries) and waits for /healthz.</summary>
     public static async Task<ServerProcess> StartAsync(string dll, IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken)
@@ -46,15 +46,50 @@ public sealed class ServerProcess : IAsyncDisposable
 
         var process = Process.Start(start)!;
         var server = new ServerProcess(process, new Uri($"http://127.0.0.1:{port}/"));
+        lock (Started)
+        {
+            Started.Add(server);
+        }
+
         process.OutputDataReceived += (_, line) => server.Keep(line.Data);
         process.ErrorDataReceived += (_, line) => server.Keep(line.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
 
+        try
+        {
+            await WaitUntilHealthyAsync(server, dll, cancellationToken);
+            return server;
+        }
+        catch
+        {
+            // Not started (it exited, never answered, or the bench is stopping): nothing of it may outlive the bench.
+            await server.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Kills every started server still running: for a bench ended by a signal, not by its own course.</summary>
+    public static void KillAll()
+    {
+        ServerProcess[] started;
+        lock (Started)
+        {
+            started = [.. Started];
+        }
+
+        foreach (var server in started)
+        {
+            server.Kill();
+        }
+    }
+
+    private static async Task WaitUntilHealthyAsync(ServerProcess server, string dll, CancellationToken cancellationToken)
+    {
         using var http = new HttpClient { BaseAddress = server.Address, Timeout = TimeSpan.FromSeconds(2) };
         for (var attempt = 0; ; attempt++)
         {
-            if (process.HasExited || attempt > 300)
+            if (server._process.HasExited || attempt > 300)
             {
                 throw new InvalidOperationException($"{dll} did not start:\n{server.Output}");
             }
@@ -64,11 +99,15 @@ public sealed class ServerProcess : IAsyncDisposable
                 using var response = await http.GetAsync("healthz", cancellationToken);
                 if (response.IsSuccessStatusCode)
                 {
-                    return server;
+                    return;
                 }
             }
             catch (HttpRequestException)
             {
+            }
+            catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // The client's own 2 s timeout: not answering yet, like a refused connection.
             }
 
             await Task.Delay(100, cancellationToken);
@@ -112,13 +151,26 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (!_process.HasExited)
+        lock (Started)
         {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
+            Started.Remove(this);
         }
 
+        Kill();
+        await _process.WaitForExitAsync();
         _process.Dispose();
+    }
+
+    private void Kill()
+    {
+        try
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+            // Already exited (or disposed): nothing left to kill.
+        }
     }
 
     private void Keep(string? line)

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 
@@ -21,6 +22,12 @@ public sealed class Target(Uri address, bool isBaseline, ServerProcess? process)
     public async Task<long> SetRateAsync(HttpClient http, double eventsPerSecond, CancellationToken cancellationToken)
     {
         using var response = await http.PutAsJsonAsync(new Uri(Address, IsBaseline ? "rate" : "api/ticker"), new { eventsPerSecond }, cancellationToken);
+        if (response.StatusCode == HttpStatusCode.Forbidden && !IsBaseline)
+        {
+            throw new InvalidOperationException(
+                $"{Address} does not let the bench set its ticker's rate (PUT /api/ticker: 403). Start that host with Realtime__TickerAdjustable=true.");
+        }
+
         response.EnsureSuccessStatusCode();
         return (await HeadAsync(http, cancellationToken)).Seq;
     }

@@ -18,47 +18,32 @@ public static class Targets
     /// <summary>Idle memory per connection that websocket and sse must stay within, in KB (1 KB = 1,024 bytes).</summary>
     public const double IdleKbPerConnection = 12;
 
+    private static readonly Measure Cpu = new("CPU per delivery", "server CPU", run => run.ServerCpuSecondsPer1000, Figures.CpuMicroseconds);
+    private static readonly Measure P99 = new("p99", "p99", run => run.LatencyMs.P99, Figures.LatencyWithUnit);
+
+    /// <summary>
+    /// Every comparison of ours with a baseline, each a target (ours at most the baseline × the factor) and a row of
+    /// the console's ratios.
+    /// </summary>
+    internal static readonly IReadOnlyList<Comparison> Comparisons =
+    [
+        new("sse", Cpu, "raw-sse", 1.1),
+        new("sse", Cpu, "signalr-websockets", 1.0),
+        new("sse", P99, "raw-sse", 1.2),
+        new("sse", P99, "signalr-websockets", 0.5),
+        new("websocket", Cpu, "raw-websocket", 1.1),
+        new("websocket", Cpu, "signalr-websockets", 1.0),
+        new("websocket", P99, "raw-websocket", 1.2),
+        new("websocket", P99, "signalr-websockets", 0.5),
+        new("long-poll", P99, "signalr-longpolling", 0.5),
+    ];
+
     public static IReadOnlyList<TargetCheck> Evaluate(BenchReport report)
     {
         ArgumentNullException.ThrowIfNull(report);
-        var checks = new List<TargetCheck>();
-        var signalrWs = Find(report, "signalr-websockets");
-
-        foreach (var name in (string[])["sse", "websocket"])
-        {
-            var ours = Find(report, name);
-            var rawName = "raw-" + name;
-            var raw = Find(report, rawName);
-
-            checks.Add(AtMost(
-                $"{name}: CPU per delivery ≤ {rawName} × 1.1",
-                ours, ours?.ServerCpuSecondsPer1000,
-                raw, raw?.ServerCpuSecondsPer1000, 1.1,
-                Figures.CpuMicroseconds, "server CPU"));
-            checks.Add(AtMost(
-                $"{name}: CPU per delivery ≤ signalr-websockets",
-                ours, ours?.ServerCpuSecondsPer1000,
-                signalrWs, signalrWs?.ServerCpuSecondsPer1000, 1.0,
-                Figures.CpuMicroseconds, "server CPU"));
-            checks.Add(AtMost(
-                $"{name}: p99 ≤ {rawName} × 1.2",
-                ours, ours?.LatencyMs.P99,
-                raw, raw?.LatencyMs.P99, 1.2,
-                Figures.LatencyWithUnit, "p99"));
-            checks.Add(AtMost(
-                $"{name}: p99 ≤ ½ × signalr-websockets",
-                ours, ours?.LatencyMs.P99,
-                signalrWs, signalrWs?.LatencyMs.P99, 0.5,
-                Figures.LatencyWithUnit, "p99"));
-        }
+        var checks = Comparisons.Select(comparison => AtMost(comparison, Find(report, comparison.Transport), Find(report, comparison.Baseline))).ToList();
 
         var longPoll = Find(report, "long-poll");
-        var signalrLp = Find(report, "signalr-longpolling");
-        checks.Add(AtMost(
-            "long-poll: p99 ≤ ½ × signalr-longpolling",
-            longPoll, longPoll?.LatencyMs.P99,
-            signalrLp, signalrLp?.LatencyMs.P99, 0.5,
-            Figures.LatencyWithUnit, "p99"));
         checks.Add(longPoll is null
             ? new TargetCheck("long-poll: nothing lost", NotApplicable, "long-poll did not run")
             : new TargetCheck(
@@ -113,15 +98,12 @@ public static class Targets
     internal static double? Ratio(double? value, double? baseline) =>
         value is { } v && baseline is { } b && b > 0 && double.IsFinite(v) && double.IsFinite(b) ? v / b : null;
 
-    private static TargetCheck AtMost(
-        string name,
-        TransportRun? ours, double? value,
-        TransportRun? baseline, double? baselineValue, double factor,
-        Func<double?, string> format, string what)
+    private static TargetCheck AtMost(Comparison comparison, TransportRun? ours, TransportRun? baseline)
     {
+        var (name, measure, factor) = (comparison.Name, comparison.Measure, comparison.Factor);
         if (ours is null)
         {
-            return new TargetCheck(name, NotApplicable, $"{name.Split(':')[0]} did not run");
+            return new TargetCheck(name, NotApplicable, $"{comparison.Transport} did not run");
         }
 
         if (baseline is null)
@@ -129,24 +111,39 @@ public static class Targets
             return new TargetCheck(name, NotApplicable, "baseline did not run");
         }
 
-        if (value is not { } v || !double.IsFinite(v))
+        if (measure.Of(ours) is not { } v || !double.IsFinite(v))
         {
-            return new TargetCheck(name, NotApplicable, $"no {what} figure for {ours.Transport}");
+            return new TargetCheck(name, NotApplicable, $"no {measure.What} figure for {ours.Transport}");
         }
 
-        if (baselineValue is not { } b || !double.IsFinite(b))
+        if (measure.Of(baseline) is not { } b || !double.IsFinite(b))
         {
-            return new TargetCheck(name, NotApplicable, $"no {what} figure for {baseline.Transport}");
+            return new TargetCheck(name, NotApplicable, $"no {measure.What} figure for {baseline.Transport}");
         }
 
         var limit = b * factor;
         var ratio = Ratio(v, b);
-        var detail = $"{format(v)} vs limit {format(limit)} ({baseline.Transport} {format(b)}"
+        var detail = $"{measure.Format(v)} vs limit {measure.Format(limit)} ({baseline.Transport} {measure.Format(b)}"
             + (factor == 1 ? string.Empty : $" × {Figures.Plain(factor)}")
             + ")"
             + (ratio is { } r ? $"; ratio {Figures.Ratio(r)}" : string.Empty);
         return new TargetCheck(name, v <= limit ? Met : Missed, detail);
     }
+}
+
+/// <summary>A figure of a run that ours are compared on: its title, what it is, how it is read and written.</summary>
+internal sealed record Measure(string Title, string What, Func<TransportRun, double?> Of, Func<double?, string> Format);
+
+/// <summary>Ours (<see cref="Transport"/>) on a <see cref="Measure"/> at most <see cref="Factor"/> × a baseline's.</summary>
+internal sealed record Comparison(string Transport, Measure Measure, string Baseline, double Factor)
+{
+    /// <summary>The target as written, e.g. <c>sse: p99 ≤ raw-sse × 1.2</c> or <c>sse: p99 ≤ ½ × signalr-websockets</c>.</summary>
+    public string Name => $"{Transport}: {Measure.Title} ≤ " + Factor switch
+    {
+        1 => Baseline,
+        0.5 => $"½ × {Baseline}",
+        _ => $"{Baseline} × {Figures.Plain(Factor)}",
+    };
 }
 
 /// <summary>How figures are written, the same in the console table and in the HTML report.</summary>
@@ -157,8 +154,6 @@ internal static class Figures
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
     public static string Count(long value) => value.ToString("N0", Invariant);
-
-    public static string Count(long? value) => value is { } v ? Count(v) : Missing;
 
     /// <summary>Three significant figures or so, thousands separated: 0.0123, 1.23, 12.3, 123, 1,234.</summary>
     public static string Number(double? value)
@@ -208,4 +203,40 @@ internal static class Figures
     public static double? EmptyShare(TransportRun run) => run.Requests > 0 ? (double)run.EmptyResponses / run.Requests : null;
 
     public static double? RequestsPerDelivery(TransportRun run) => run.Delivered > 0 ? (double)run.Requests / run.Delivered : null;
+
+    /// <summary>Server CPU seconds per 1,000 deliveries, as the tables write it: 0.0123.</summary>
+    public static string CpuSecondsPer1000(double? seconds) => seconds is { } s ? s.ToString("0.0000", Invariant) : Missing;
+
+    /// <summary>
+    /// A load run's row in both tables, after the transport: clients, deliveries/s, p50, p95, p99, max, lost, duplicated,
+    /// requests, empty, bytes per event, CPU s per 1k deliveries, deliveries per CPU-s, peak RSS MB. Bad marks events
+    /// lost or duplicated.
+    /// </summary>
+    public static (string Text, bool Bad)[] RunRow(TransportRun run) =>
+    [
+        (Count(run.Clients), false),
+        (Number(run.DeliveriesPerSecond), false),
+        (Latency(run.LatencyMs.P50), false),
+        (Latency(run.LatencyMs.P95), false),
+        (Latency(run.LatencyMs.P99), false),
+        (Latency(run.LatencyMs.Max), false),
+        (Count(run.Lost), run.Lost != 0),
+        (Count(run.Duplicated), run.Duplicated != 0),
+        (Count(run.Requests), false),
+        (Percent(EmptyShare(run)), false),
+        (Number(run.BytesPerEvent), false),
+        (CpuSecondsPer1000(run.ServerCpuSecondsPer1000), false),
+        (Number(run.DeliveriesPerServerCpuSecond), false),
+        (Number(Mb(run.ServerPeakRssBytes)), false),
+    ];
+
+    /// <summary>An idle run's row in both tables, after the transport: connections, KB each, heartbeat B/min each, RSS before and after in MB.</summary>
+    public static string[] IdleRow(IdleRun run) =>
+    [
+        Count(run.Connections),
+        Number(Kb(run.MemoryPerConnectionBytes)),
+        Number(run.HeartbeatBytesPerConnectionPerMinute),
+        Number(Mb(run.ServerRssBeforeBytes)),
+        Number(Mb(run.ServerRssAfterBytes)),
+    ];
 }

@@ -5,8 +5,9 @@ namespace RealtimeDemo.Bench;
 
 /// <summary>
 /// Counts every byte a run's clients put on and took off the wire (headers, framing and all), by wrapping the
-/// sockets that HttpClient and ClientWebSocket open; and counts HTTP requests. Connections are spread over
-/// several 127.0.0.x source addresses, so tens of thousands fit in the ephemeral port range.
+/// sockets that HttpClient and ClientWebSocket open; and counts HTTP requests. Connections to an IPv4 loopback
+/// host are spread over several 127.0.0.x source addresses, so tens of thousands fit in the ephemeral port range;
+/// to any other host the OS picks the source.
 /// </summary>
 public sealed class WireCounter
 {
@@ -39,11 +40,18 @@ public sealed class WireCounter
 
     private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
     {
-        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        var loopback = IsIPv4Loopback(context.DnsEndPoint.Host);
+        var socket = loopback
+            ? new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true }
+            : new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true }; // dual mode: IPv4 or IPv6
         try
         {
-            var source = (Interlocked.Increment(ref _next) % SourceAddresses) + 2;
-            socket.Bind(new IPEndPoint(new IPAddress([127, 0, 0, (byte)source]), 0));
+            if (loopback)
+            {
+                var source = (Interlocked.Increment(ref _next) % SourceAddresses) + 2;
+                socket.Bind(new IPEndPoint(new IPAddress([127, 0, 0, (byte)source]), 0));
+            }
+
             await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
             return new CountingStream(new NetworkStream(socket, ownsSocket: true), this);
         }
@@ -53,6 +61,10 @@ public sealed class WireCounter
             throw;
         }
     }
+
+    private static bool IsIPv4Loopback(string host) =>
+        host.Equals("localhost", StringComparison.OrdinalIgnoreCase)
+        || (IPAddress.TryParse(host, out var address) && address.AddressFamily == AddressFamily.InterNetwork && IPAddress.IsLoopback(address));
 
     private sealed class RequestCounter(WireCounter counter) : DelegatingHandler
     {

@@ -9,13 +9,6 @@ public sealed partial class FanOut(string name, ILogger logger)
 {
     private readonly Lock _lock = new();
     private ClientQueue[] _clients = [];
-    private long _drops;
-
-    /// <summary>Clients connected now.</summary>
-    public int Connections => Volatile.Read(ref _clients).Length;
-
-    /// <summary>Clients cut off because their queue was full.</summary>
-    public long Drops => Interlocked.Read(ref _drops);
 
     public ClientQueue Subscribe()
     {
@@ -48,7 +41,6 @@ public sealed partial class FanOut(string name, ILogger logger)
         {
             if (!client.TryEnqueue(frame, out var overflowed) && overflowed)
             {
-                Interlocked.Increment(ref _drops);
                 LogDropped(logger, name, ClientQueue.Capacity);
             }
         }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 
@@ -18,28 +19,75 @@ public sealed class PollClient(ClientContext context, string path, TimeSpan inte
             await Task.Delay(TimeSpan.FromMilliseconds(Random.Shared.NextDouble() * interval.TotalMilliseconds), cancellationToken);
         }
 
+        var url = WithQuery(path, "after", _cursor);
         while (!cancellationToken.IsCancellationRequested)
         {
             var started = DateTime.UtcNow;
-            var body = await Context.Http.GetByteArrayAsync(WithQuery(path, "after", _cursor), cancellationToken);
-            using var json = JsonDocument.Parse(body);
-            var events = json.RootElement.GetProperty("events");
-            if (events.GetArrayLength() == 0)
+            using (var response = await Context.Http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, cancellationToken))
             {
-                Context.Wire.CountEmpty();
+                response.EnsureSuccessStatusCode();
+
+                // The body goes into a pooled buffer, only for as long as it is read (not while a long poll is held).
+                var body = ArrayPool<byte>.Shared.Rent(16 * 1024);
+                try
+                {
+                    var length = 0;
+                    await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+                    int read;
+                    while ((read = await stream.ReadAsync(body.AsMemory(length), cancellationToken)) > 0)
+                    {
+                        length += read;
+                        if (length == body.Length)
+                        {
+                            var larger = ArrayPool<byte>.Shared.Rent(body.Length * 2);
+                            body.AsSpan(0, length).CopyTo(larger);
+                            ArrayPool<byte>.Shared.Return(body);
+                            body = larger;
+                        }
+                    }
+
+                    if (Take(body.AsMemory(0, length)))
+                    {
+                        url = WithQuery(path, "after", _cursor);
+                    }
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(body);
+                }
             }
 
-            foreach (var item in events.EnumerateArray())
-            {
-                Record(JsonMarshal.GetRawUtf8Value(item));
-            }
-
-            _cursor = json.RootElement.GetProperty("cursor").GetString();
             var wait = interval - (DateTime.UtcNow - started);
             if (wait > TimeSpan.Zero)
             {
                 await Task.Delay(wait, cancellationToken);
             }
         }
+    }
+
+    /// <summary>Records the events of one response and takes its cursor; true when the cursor moved.</summary>
+    private bool Take(ReadOnlyMemory<byte> body)
+    {
+        using var json = JsonDocument.Parse(body);
+        var events = json.RootElement.GetProperty("events");
+        if (events.GetArrayLength() == 0)
+        {
+            Context.Wire.CountEmpty();
+        }
+
+        foreach (var item in events.EnumerateArray())
+        {
+            Record(JsonMarshal.GetRawUtf8Value(item));
+        }
+
+        // Compared in place: an unchanged cursor (an empty poll) costs no string.
+        var cursor = json.RootElement.GetProperty("cursor");
+        if (_cursor is not null && cursor.ValueEquals(_cursor))
+        {
+            return false;
+        }
+
+        _cursor = cursor.GetString();
+        return true;
     }
 }

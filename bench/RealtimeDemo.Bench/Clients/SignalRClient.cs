@@ -8,6 +8,8 @@ namespace RealtimeDemo.Bench.Clients;
 /// <summary>A SignalR subscriber on one transport, its HTTP and WebSocket traffic counted like the others'.</summary>
 public sealed class SignalRClient(ClientContext context, HttpTransportType transport) : BenchClient(context)
 {
+    // Completed when the connection closes, with the error that closed it, if any.
+    private readonly TaskCompletionSource<Exception?> _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private HubConnection? _connection;
 
     public override async Task ConnectAsync(CancellationToken cancellationToken)
@@ -15,7 +17,6 @@ public sealed class SignalRClient(ClientContext context, HttpTransportType trans
         _connection = new HubConnectionBuilder()
             .WithUrl(new Uri(Context.Server, "/hub"), transport, options =>
             {
-                options.SkipNegotiation = false;
                 options.HttpMessageHandlerFactory = _ => Context.Wire.CreateHandler();
                 options.WebSocketFactory = async (socketContext, token) =>
                 {
@@ -26,12 +27,24 @@ public sealed class SignalRClient(ClientContext context, HttpTransportType trans
             })
             .Build();
         _connection.On<JsonElement>("event", ev => Record(JsonMarshal.GetRawUtf8Value(ev)));
+        _connection.Closed += error =>
+        {
+            _closed.TrySetResult(error);
+            return Task.CompletedTask;
+        };
         await _connection.StartAsync(cancellationToken);
     }
 
     public override async Task ReceiveAsync(CancellationToken cancellationToken)
     {
         await using var connection = _connection!;
-        await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+
+        // Until stopped (which throws, as with the other clients), or until the connection closes: ending before
+        // being stopped, with the error or without, counts the client as failed.
+        var error = await _closed.Task.WaitAsync(cancellationToken);
+        if (error is not null)
+        {
+            throw new IOException("The SignalR connection closed.", error);
+        }
     }
 }

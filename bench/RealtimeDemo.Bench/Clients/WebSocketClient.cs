@@ -5,7 +5,9 @@ namespace RealtimeDemo.Bench.Clients;
 /// <summary>A WebSocket subscriber; control messages (welcome, gap) carry no seq and are skipped.</summary>
 public sealed class WebSocketClient(ClientContext context, string path, bool withCursor) : BenchClient(context)
 {
-    private readonly ClientWebSocket _socket = new();
+    // No keep-alive of its own, as in a browser (which never sends unsolicited pings or pongs): ClientWebSocket's
+    // default would send a pong every 30 s, counted as the server's heartbeat traffic. It still answers pings.
+    private readonly ClientWebSocket _socket = new() { Options = { KeepAliveInterval = TimeSpan.Zero } };
 
     public override async Task ConnectAsync(CancellationToken cancellationToken)
     {
