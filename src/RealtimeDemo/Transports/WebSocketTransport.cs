@@ -89,8 +89,10 @@ internal static partial class WebSocketTransport
     /// new logger, with caches of its own, on every <c>CreateLogger</c> call.
     /// </remarks>
     /// <remarks>
-    /// Frames are sent with only the connection's own abort token: cancelling a send in flight aborts the whole
-    /// socket, which would lose the close handshake. Stopping is checked between frames instead.
+    /// Frames are sent without a cancellation token. With a cancellable one the platform's socket takes its slow path
+    /// for every frame (an async state machine and a token registration each), and cancelling a send in flight aborts
+    /// the whole socket, which would lose the close handshake. Stopping is checked between frames instead; a send
+    /// stuck on a client that stopped reading ends when the connection is aborted (the watchdog, or the client leaving).
     /// </remarks>
     private sealed class Session(
         WebSocket socket,
@@ -174,7 +176,7 @@ internal static partial class WebSocketTransport
                     {
                         // Watched per frame: the timeout bounds one write, however long the batch.
                         watch.Writing();
-                        await socket.SendAsync(events.Span[sent].Json, WebSocketMessageType.Text, endOfMessage: true, aborted);
+                        await socket.SendAsync(events.Span[sent].Json, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
                         watch.Written();
                     }
                 }
@@ -369,7 +371,7 @@ internal static partial class WebSocketTransport
             watch.Writing();
             try
             {
-                await socket.SendAsync(message, WebSocketMessageType.Text, endOfMessage: true, aborted);
+                await socket.SendAsync(message, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
             }
             finally
             {
