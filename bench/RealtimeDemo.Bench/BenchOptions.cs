@@ -7,6 +7,14 @@ public sealed record BenchOptions
 {
     public static readonly string[] AllTransports = ["short-poll", "long-poll", "sse", "websocket"];
 
+    public static readonly string[] AllBaselines = ["raw-websocket", "raw-sse", "signalr-websockets", "signalr-sse", "signalr-longpolling"];
+
+    /// <summary>
+    /// Idle mode compares with the raw baselines only: tens of thousands of SignalR client connections exhaust the
+    /// load generator's own memory before the server's is measured.
+    /// </summary>
+    public static readonly string[] IdleBaselines = ["raw-websocket", "raw-sse"];
+
     /// <summary>A running RealtimeDemo host; null: the bench starts one itself.</summary>
     public Uri? Url { get; init; }
 
@@ -30,7 +38,12 @@ public sealed record BenchOptions
     /// </summary>
     public TimeSpan IdleWindow => TimeSpan.FromSeconds(Math.Max(Seconds, 75));
 
-    public bool Baselines { get; init; } = true;
+    /// <summary>The baselines asked for; null: every one the mode runs (<see cref="AllBaselines"/>, <see cref="IdleBaselines"/>).</summary>
+    public IReadOnlyList<string>? Baselines { get; init; }
+
+    /// <summary>The baselines this run measures, in the order they run.</summary>
+    public IReadOnlyList<string> PlannedBaselines =>
+        (Idle > 0 ? IdleBaselines : AllBaselines).Where(name => Baselines is null || Baselines.Contains(name)).ToList();
 
     /// <summary>A Redis (connection string) for the started host's log instead of memory: measures the Redis hop.</summary>
     public string? Redis { get; init; }
@@ -48,6 +61,8 @@ public sealed record BenchOptions
           --poll-interval S     the short-poll interval in seconds (default 1)
           --idle N              idle mode: N idle connections per long-lived transport, their traffic measured
                                 over --seconds but at least 75 s (whole heartbeat and long-poll periods)
+          --baselines LIST      raw-websocket,raw-sse,signalr-websockets,signalr-sse,signalr-longpolling
+                                (default: all; idle mode runs the raw ones only)
           --no-baselines        skip the raw-Kestrel and SignalR baselines
           --redis HOST:PORT     start the host with its log in this Redis (Realtime:Store=Redis), not in memory
           --out DIR             where results.json and report.html go (default bench-results)
@@ -63,13 +78,14 @@ public sealed record BenchOptions
             options = name switch
             {
                 "--url" => options with { Url = new Uri(Value()) },
-                "--transports" => options with { Transports = ParseTransports(Value()) },
+                "--transports" => options with { Transports = ParseNames(name, Value(), AllTransports) },
                 "--clients" => options with { Clients = Positive(name, int.Parse(Value(), CultureInfo.InvariantCulture)) },
                 "--rate" => options with { Rate = Positive(name, double.Parse(Value(), CultureInfo.InvariantCulture)) },
                 "--seconds" => options with { Seconds = Positive(name, int.Parse(Value(), CultureInfo.InvariantCulture)) },
                 "--poll-interval" => options with { PollIntervalSeconds = Positive(name, double.Parse(Value(), CultureInfo.InvariantCulture)) },
                 "--idle" => options with { Idle = Positive(name, int.Parse(Value(), CultureInfo.InvariantCulture)) },
-                "--no-baselines" => options with { Baselines = false },
+                "--baselines" => options with { Baselines = ParseNames(name, Value(), AllBaselines) },
+                "--no-baselines" => options with { Baselines = [] },
                 "--redis" => options with { Redis = Value() },
                 "--out" => options with { Out = Value() },
                 _ => throw new ArgumentException($"Unknown option {name}."),
@@ -79,11 +95,11 @@ public sealed record BenchOptions
         return options;
     }
 
-    private static IReadOnlyList<string> ParseTransports(string text)
+    private static IReadOnlyList<string> ParseNames(string option, string text, string[] known)
     {
         var names = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var unknown = names.Except(AllTransports).ToList();
-        return unknown.Count == 0 ? names : throw new ArgumentException($"Unknown transport(s): {string.Join(", ", unknown)}.");
+        var unknown = names.Except(known).ToList();
+        return unknown.Count == 0 ? names : throw new ArgumentException($"{option}: unknown {string.Join(", ", unknown)} (known: {string.Join(",", known)}).");
     }
 
     private static T Positive<T>(string name, T value)

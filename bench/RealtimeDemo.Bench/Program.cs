@@ -41,10 +41,7 @@ Console.WriteLine(options.Idle > 0
 
 // Ours first, then the baselines; each run gets a freshly started server, so memory and CPU are its own.
 var ours = options.Transports.Select(name => (Name: name, Baseline: false));
-// Idle mode compares with the raw baselines only: tens of thousands of SignalR client connections exhaust the
-// load generator's own memory before the server's is measured.
-string[] baselineNames = options.Idle > 0 ? ["raw-websocket", "raw-sse"] : ["raw-websocket", "raw-sse", "signalr-websockets", "signalr-sse", "signalr-longpolling"];
-var plan = ours.Concat(options.Baselines ? baselineNames.Select(name => (Name: name, Baseline: true)) : []).ToList();
+var plan = ours.Concat(options.PlannedBaselines.Select(name => (Name: name, Baseline: true))).ToList();
 if (options.Idle > 0)
 {
     plan.RemoveAll(run => run.Name == "short-poll");
