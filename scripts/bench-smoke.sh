@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# The benchmark's smoke run for CI: every transport and every baseline, 50 clients, 5 s each. It must deliver every
+# The benchmark's smoke run for CI: every transport and every baseline, 50 clients, 5 s each after 1 s of warm-up. It must deliver every
 # event exactly once on each, and write a well-formed results.json and a report.html. Figures are not judged here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
-dotnet run --configuration Release --project bench/RealtimeDemo.Bench -- --clients 50 --rate 20 --seconds 5 --out "$out"
+dotnet run --configuration Release --project bench/RealtimeDemo.Bench -- --clients 50 --rate 20 --seconds 5 --warmup 1 --out "$out"
 
 node - "$out/results.json" <<'JS'
 const fs = require('fs');

@@ -27,6 +27,12 @@ public sealed record BenchOptions
 
     public int Seconds { get; init; } = 10;
 
+    /// <summary>
+    /// Seconds of the same load before each measured window, not counted: the server's JIT reaches its optimised code
+    /// and its thread pool its working size, so a 30 s run's tail is not its first second's start-up.
+    /// </summary>
+    public int WarmupSeconds { get; init; } = 5;
+
     public double PollIntervalSeconds { get; init; } = 1;
 
     /// <summary>Idle mode: this many idle connections per long-lived transport; 0 runs the load instead.</summary>
@@ -58,6 +64,7 @@ public sealed record BenchOptions
           --clients N           subscribers per transport (default 100)
           --rate N              events per second, published server-side (default 10)
           --seconds N           measured seconds per transport (default 10)
+          --warmup N            seconds of the same load before each measured window, not counted (default 5; 0: none)
           --poll-interval S     the short-poll interval in seconds (default 1)
           --idle N              idle mode: N idle connections per long-lived transport, their traffic measured
                                 over --seconds but at least 75 s (whole heartbeat and long-poll periods)
@@ -82,6 +89,7 @@ public sealed record BenchOptions
                 "--clients" => options with { Clients = Positive(name, int.Parse(Value(), CultureInfo.InvariantCulture)) },
                 "--rate" => options with { Rate = Positive(name, double.Parse(Value(), CultureInfo.InvariantCulture)) },
                 "--seconds" => options with { Seconds = Positive(name, int.Parse(Value(), CultureInfo.InvariantCulture)) },
+                "--warmup" => options with { WarmupSeconds = NotNegative(name, int.Parse(Value(), CultureInfo.InvariantCulture)) },
                 "--poll-interval" => options with { PollIntervalSeconds = Positive(name, double.Parse(Value(), CultureInfo.InvariantCulture)) },
                 "--idle" => options with { Idle = Positive(name, int.Parse(Value(), CultureInfo.InvariantCulture)) },
                 "--baselines" => options with { Baselines = ParseNames(name, Value(), AllBaselines) },
@@ -101,6 +109,9 @@ public sealed record BenchOptions
         var unknown = names.Except(known).ToList();
         return unknown.Count == 0 ? names : throw new ArgumentException($"{option}: unknown {string.Join(", ", unknown)} (known: {string.Join(",", known)}).");
     }
+
+    private static int NotNegative(string name, int value) =>
+        value >= 0 ? value : throw new ArgumentException($"{name} must not be negative.");
 
     private static T Positive<T>(string name, T value)
         where T : System.Numerics.INumber<T> =>

@@ -11,7 +11,7 @@ public sealed record BenchReport(
     IReadOnlyList<IdleRun> IdleRuns);
 
 /// <summary>The workload every transport faced.</summary>
-public sealed record BenchSettings(int Clients, double Rate, int Seconds, double PollIntervalSeconds, int Idle);
+public sealed record BenchSettings(int Clients, double Rate, int Seconds, int WarmupSeconds, double PollIntervalSeconds, int Idle);
 
 /// <summary>
 /// One transport (ours or a baseline) under the load. <see cref="Transport"/> is one of short-poll, long-poll, sse,

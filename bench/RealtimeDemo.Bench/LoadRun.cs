@@ -27,12 +27,24 @@ public static class LoadRun
         double? cpu;
         long peakRss;
         int failures;
+        (long Bytes, long Requests, long Empty) wireBefore = default;
         try
         {
-            var cpuBefore = target.Process?.CpuSeconds();
             peakRss = target.Process?.RssBytes() ?? 0;
-            var clock = Stopwatch.StartNew();
             await target.SetRateAsync(control, options.Rate, cancellationToken);
+            var warmup = Stopwatch.StartNew();
+            while (warmup.Elapsed < TimeSpan.FromSeconds(options.WarmupSeconds))
+            {
+                await Task.Delay(250, cancellationToken);
+                peakRss = Math.Max(peakRss, target.Process?.RssBytes() ?? 0);
+                progress.WarmingUp(warmup.Elapsed, options.WarmupSeconds);
+            }
+
+            // The measured window: the events published from here on, and what the server spends and the wire carries.
+            recorder.StartMeasuring((await target.HeadAsync(control, cancellationToken)).Seq + 1);
+            wireBefore = (wire.Bytes, wire.Requests, wire.EmptyResponses);
+            var cpuBefore = target.Process?.CpuSeconds();
+            var clock = Stopwatch.StartNew();
             while (clock.Elapsed < TimeSpan.FromSeconds(options.Seconds))
             {
                 await Task.Delay(250, cancellationToken);
@@ -77,9 +89,9 @@ public static class LoadRun
             recorder.Summary(),
             clients.Sum(client => client.Progress.Lost),
             clients.Sum(client => client.Progress.Duplicated),
-            wire.Requests,
-            wire.EmptyResponses,
-            delivered == 0 ? 0 : Math.Round((double)wire.Bytes / delivered, 1),
+            wire.Requests - wireBefore.Requests,
+            wire.EmptyResponses - wireBefore.Empty,
+            delivered == 0 ? 0 : Math.Round((double)(wire.Bytes - wireBefore.Bytes) / delivered, 1),
             cpu is null || delivered == 0 ? null : Math.Round(cpu.Value / delivered * 1000, 4),
             cpu is null or 0 ? null : Math.Round(delivered / cpu.Value, 0),
             target.Process is null ? null : peakRss,
@@ -126,6 +138,7 @@ public static class LoadRun
 /// <summary>A live progress line per transport (a plain line every few seconds when output is not a terminal).</summary>
 public sealed class ProgressLine(string transport, int clients)
 {
+    private string? _phase;
     private long _lastPrinted = -1;
     private long _lastDelivered;
     private TimeSpan _lastAt;
@@ -134,14 +147,22 @@ public sealed class ProgressLine(string transport, int clients)
     {
         var rate = (delivered - _lastDelivered) / Math.Max(0.001, (elapsed - _lastAt).TotalSeconds);
         (_lastDelivered, _lastAt) = (delivered, elapsed);
-        var line = $"{transport,-20} {clients,6} clients  {elapsed.TotalSeconds,5:0.0}/{seconds} s  {delivered,12:N0} delivered  {rate,10:N0}/s";
+        Show("measuring", elapsed, $"{transport,-20} {clients,6} clients  {elapsed.TotalSeconds,5:0.0}/{seconds} s  {delivered,12:N0} delivered  {rate,10:N0}/s");
+    }
+
+    public void WarmingUp(TimeSpan elapsed, int seconds) =>
+        Show("warming up", elapsed, $"{transport,-20} {clients,6} clients  warming up {elapsed.TotalSeconds,4:0.0}/{seconds} s (not measured)");
+
+    // A live line on a terminal; otherwise a plain line every five seconds of each phase.
+    private void Show(string phase, TimeSpan elapsed, string line)
+    {
         if (!Console.IsOutputRedirected)
         {
             Console.Write($"\r{line}   ");
         }
-        else if ((long)elapsed.TotalSeconds / 5 != _lastPrinted)
+        else if (phase != _phase || (long)elapsed.TotalSeconds / 5 != _lastPrinted)
         {
-            _lastPrinted = (long)elapsed.TotalSeconds / 5;
+            (_phase, _lastPrinted) = (phase, (long)elapsed.TotalSeconds / 5);
             Console.WriteLine(line);
         }
     }

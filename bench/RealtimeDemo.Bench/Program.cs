@@ -82,7 +82,7 @@ foreach (var (name, baseline) in plan)
 var report = new BenchReport(
     DateTimeOffset.UtcNow,
     $"{Environment.MachineName}: {Environment.ProcessorCount} cores, {Math.Round(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1024.0 / 1024 / 1024)} GiB, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}",
-    new BenchSettings(options.Clients, options.Rate, options.Seconds, options.PollIntervalSeconds, options.Idle),
+    new BenchSettings(options.Clients, options.Rate, options.Seconds, options.WarmupSeconds, options.PollIntervalSeconds, options.Idle),
     runs,
     idleRuns);
 
@@ -114,7 +114,7 @@ static Dictionary<string, string> HostSettings(BenchOptions options)
         // Published server-side by the demo ticker, which the bench drives through /api/ticker.
         ["Realtime__TickerEventsPerSecond"] = "0",
         ["Realtime__TickerAdjustable"] = "true",
-        ["Realtime__Retention"] = Math.Max(10_000, (int)(options.Rate * (options.Seconds + 30))).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["Realtime__Retention"] = Math.Max(10_000, (int)(options.Rate * (options.WarmupSeconds + options.Seconds + 30))).ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Serilog__MinimumLevel__Default"] = "Warning",
         // Limits raised for load: the bench's tens of thousands of connections come from one machine.
         ["Realtime__MaxSseConnections"] = "1000000",

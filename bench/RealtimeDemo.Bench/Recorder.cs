@@ -15,8 +15,17 @@ public sealed class Recorder
     private long _delivered;
     private double _maxMs;
 
-    /// <summary>The first seq of the measured window: events before it are not counted.</summary>
+    /// <summary>The first seq of the run: events before it are not counted.</summary>
     public long FirstSeq { get; set; } = long.MaxValue;
+
+    private long _measuredFrom = long.MaxValue;
+
+    /// <summary>
+    /// Opens the measured window: the deliveries and latencies of events from <paramref name="seq"/> on count, whenever
+    /// they arrive. Events before it (the warm-up's) are still checked for loss and duplication, from
+    /// <see cref="FirstSeq"/>.
+    /// </summary>
+    public void StartMeasuring(long seq) => Volatile.Write(ref _measuredFrom, seq);
 
     public long Delivered => Interlocked.Read(ref _delivered);
 
@@ -39,6 +48,11 @@ public sealed class Recorder
         }
 
         client.Saw(seq, FirstSeq);
+        if (seq < Volatile.Read(ref _measuredFrom))
+        {
+            return;
+        }
+
         var latencyMs = Math.Max(0, (DateTime.UtcNow - time).TotalMilliseconds);
         Interlocked.Increment(ref _histogram[Math.Min(Buckets - 1, (int)(latencyMs / BucketMs))]);
         Interlocked.Increment(ref _delivered);
