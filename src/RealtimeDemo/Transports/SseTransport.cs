@@ -72,68 +72,60 @@ internal static class SseTransport
         using var streamEnd = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
         using var reader = new CursorReader(log, cursor, settings.ReadBatchSize, time, longLived: true);
         var writer = response.BodyWriter;
+        var cancellationToken = streamEnd.Token;
         try
         {
             writer.Write(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"retry: {(long)settings.SseRetry.TotalMilliseconds}\n\n")));
-            await FlushAsync(writer, watch, streamEnd.Token);
-            await StreamEventsAsync(reader, writer, connection, watch, settings.SseHeartbeatInterval, streamEnd.Token);
+            await FlushAsync(writer, watch, cancellationToken);
+
+            // The stream's whole life is this one loop, in this one method: an idle stream holds one state machine.
+            while (true)
+            {
+                var (events, gap) = reader.Read();
+                if (gap is not GapReason.None)
+                {
+                    // The gap carries an id too, so a browser that reconnects before the next event resumes after the gap.
+                    var resumedFrom = reader.ResumedFrom(events);
+                    writer.Write(Encoding.UTF8.GetBytes($"id: {resumedFrom}\nevent: gap\ndata: "));
+                    writer.Write(ControlMessages.Gap(gap, resumedFrom));
+                    writer.Write("\n\n"u8);
+                }
+
+                // One flush per batch: a reader that fell behind catches up in few large writes.
+                foreach (var stored in events.Span)
+                {
+                    writer.Write(stored.SseFrame.Span);
+                }
+
+                if (events.Length > 0 || gap is not GapReason.None)
+                {
+                    connection.CountDelivered(events.Length);
+                    if (await FlushAsync(writer, watch, cancellationToken))
+                    {
+                        connection.End(EndReason.ClientClosed);
+                        return;
+                    }
+
+                    continue;
+                }
+
+                // The heartbeat is the wait's timeout: the reader's waiter keeps one timer for the stream's whole life.
+                if (!await reader.WaitAsync(settings.SseHeartbeatInterval, cancellationToken))
+                {
+                    // After a silent interval, a comment line: ignored by EventSource, but it keeps proxies and load
+                    // balancers from cutting the stream.
+                    writer.Write(Heartbeat);
+                    if (await FlushAsync(writer, watch, cancellationToken))
+                    {
+                        connection.End(EndReason.ClientClosed);
+                        return;
+                    }
+                }
+            }
         }
         catch (OperationCanceledException) when (streamEnd.IsCancellationRequested)
         {
             connection.End(context.RequestAborted.IsCancellationRequested ? EndReason.ClientClosed : EndReason.ServerShutdown);
-        }
-    }
-
-    private static async Task StreamEventsAsync(
-        CursorReader reader,
-        PipeWriter writer,
-        TransportStats.OpenConnection connection,
-        SlowReaderWatchdog.Watch watch,
-        TimeSpan heartbeatInterval,
-        CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            var (events, gap) = reader.Read();
-            if (gap is not GapReason.None)
-            {
-                // The gap carries an id too, so a browser that reconnects before the next event resumes after the gap.
-                var resumedFrom = reader.ResumedFrom(events);
-                writer.Write(Encoding.UTF8.GetBytes($"id: {resumedFrom}\nevent: gap\ndata: "));
-                writer.Write(ControlMessages.Gap(gap, resumedFrom));
-                writer.Write("\n\n"u8);
-            }
-
-            // One flush per batch: a reader that fell behind catches up in few large writes.
-            foreach (var stored in events.Span)
-            {
-                writer.Write(stored.SseFrame.Span);
-            }
-
-            if (events.Length > 0 || gap is not GapReason.None)
-            {
-                connection.CountDelivered(events.Length);
-                if (await FlushAsync(writer, watch, cancellationToken))
-                {
-                    connection.End(EndReason.ClientClosed);
-                    return;
-                }
-
-                continue;
-            }
-
-            // The heartbeat is the wait's timeout: the reader's waiter keeps one timer for the stream's whole life.
-            if (!await reader.WaitAsync(heartbeatInterval, cancellationToken))
-            {
-                // After a silent interval, a comment line: ignored by EventSource, but it keeps proxies and load
-                // balancers from cutting the stream.
-                writer.Write(Heartbeat);
-                if (await FlushAsync(writer, watch, cancellationToken))
-                {
-                    connection.End(EndReason.ClientClosed);
-                    return;
-                }
-            }
         }
     }
 
