@@ -46,7 +46,7 @@ app.UseDefaultFiles();
 app.UseStaticFiles();
 
 app.UseOriginCheck();
-app.UseRateLimiter();
+app.UseConnectionCaps();
 app.UseWebSockets();
 
 // Health, metrics, the page's stats and controls, publishing.

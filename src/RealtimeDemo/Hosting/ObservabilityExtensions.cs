@@ -28,7 +28,7 @@ public static class ObservabilityExtensions
             preserveStaticLogger: true);
         services.AddSingleton<TransportStats>();
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
-            .AddMeter(TransportStats.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "Microsoft.AspNetCore.RateLimiting")
+            .AddMeter(TransportStats.MeterName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
             .AddPrometheusExporter());
         return services;
     }

@@ -1,4 +1,4 @@
-using Microsoft.AspNetCore.RateLimiting;
+using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
 using RealtimeDemo.Api;
 using RealtimeDemo.Diagnostics;
@@ -11,55 +11,74 @@ namespace RealtimeDemo.Limits;
 /// instead of memory and file handles the host does not have; a client, or the load balancer, tries again or elsewhere.
 /// </summary>
 /// <remarks>
-/// A concurrency limiter of the platform's rate-limiting middleware holds its permit for the whole request, and a
-/// stream or a WebSocket is one request, so the permit lives exactly as long as the connection.
+/// Each cap is a platform <see cref="ConcurrencyLimiter"/>, and its permit is held for the whole request: a stream or a
+/// WebSocket is one request, so the permit lives exactly as long as the connection. The middleware takes the permit and
+/// passes the request on without awaiting it (the response releases the permit when it completes), so a connection
+/// that lasts hours holds a permit and nothing else of ours: the rate-limiting middleware would hold its own state
+/// machine per connection, a few hundred bytes on every idle stream.
 /// </remarks>
-public static class ConnectionCaps
+public sealed class ConnectionCaps
 {
     /// <summary>Long enough for a burst of reconnections to pass, short enough that a freed slot is soon reused.</summary>
     public static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(5);
 
-    public static IServiceCollection AddConnectionCaps(this IServiceCollection services)
+    private readonly RealtimeOptions _settings;
+    private readonly ConcurrencyLimiter[] _caps;
+
+    public ConnectionCaps(IOptions<RealtimeOptions> options)
     {
-        services.AddRateLimiter(_ => { });
-        services.AddOptions<RateLimiterOptions>().Configure<IOptions<RealtimeOptions>>((limiter, realtime) =>
-        {
-            var settings = realtime.Value;
-            Cap(limiter, Transport.Sse, settings.MaxSseConnections);
-            Cap(limiter, Transport.WebSocket, settings.MaxWebSocketConnections);
-            Cap(limiter, Transport.LongPoll, settings.MaxLongPollConnections);
-            limiter.RejectionStatusCode = StatusCodes.Status503ServiceUnavailable;
-            limiter.OnRejected = (rejected, _) => RefuseAsync(rejected.HttpContext, settings);
-        });
-        return services;
+        _settings = options.Value;
+        _caps = new ConcurrencyLimiter[Enum.GetValues<Transport>().Length];
+        _caps[(int)Transport.Sse] = Cap(_settings.MaxSseConnections);
+        _caps[(int)Transport.WebSocket] = Cap(_settings.MaxWebSocketConnections);
+        _caps[(int)Transport.LongPoll] = Cap(_settings.MaxLongPollConnections);
     }
+
+    /// <summary>Refuses, or lets through holding a permit, every request to an endpoint with a cap.</summary>
+    public RequestDelegate Middleware(RequestDelegate next) => context =>
+    {
+        if (context.GetEndpoint()?.Metadata.GetMetadata<CappedTransport>() is not { } capped)
+        {
+            return next(context);
+        }
+
+        var permit = _caps[(int)capped.Transport].AttemptAcquire();
+        if (!permit.IsAcquired)
+        {
+            permit.Dispose();
+            return Refusal(context, capped.Transport).ExecuteAsync(context);
+        }
+
+        context.Response.RegisterForDispose(permit);
+        return next(context);
+    };
+
+    private static ConcurrencyLimiter Cap(int connections) =>
+        new(new ConcurrencyLimiterOptions { PermitLimit = connections, QueueLimit = 0 });
+
+    private IResult Refusal(HttpContext context, Transport transport)
+    {
+        var limit = transport switch
+        {
+            Transport.Sse => $"{_settings.MaxSseConnections} SSE streams",
+            Transport.WebSocket => $"{_settings.MaxWebSocketConnections} WebSockets",
+            _ => $"{_settings.MaxLongPollConnections} long polls",
+        };
+        return Problems.RetryLater(context, StatusCodes.Status503ServiceUnavailable, RetryAfter, "Too many connections", $"This host already holds its maximum of {limit}");
+    }
+
+    internal sealed record CappedTransport(Transport Transport);
+}
+
+public static class ConnectionCapsExtensions
+{
+    public static IServiceCollection AddConnectionCaps(this IServiceCollection services) => services.AddSingleton<ConnectionCaps>();
+
+    /// <summary>Put after routing (it reads the endpoint) and before the endpoints.</summary>
+    public static IApplicationBuilder UseConnectionCaps(this IApplicationBuilder app) =>
+        app.Use(app.ApplicationServices.GetRequiredService<ConnectionCaps>().Middleware);
 
     /// <summary>Counts the endpoint's requests against its transport's cap.</summary>
     public static TBuilder RequireConnectionCap<TBuilder>(this TBuilder endpoint, Transport transport) where TBuilder : IEndpointConventionBuilder =>
-        endpoint.RequireRateLimiting(PolicyName(transport)).WithMetadata(new CappedTransport(transport));
-
-    private static void Cap(RateLimiterOptions limiter, Transport transport, int connections) =>
-        limiter.AddConcurrencyLimiter(PolicyName(transport), cap =>
-        {
-            cap.PermitLimit = connections;
-            cap.QueueLimit = 0;
-        });
-
-    private static string PolicyName(Transport transport) => "connections:" + TransportStats.NameOf(transport);
-
-    private static async ValueTask RefuseAsync(HttpContext context, RealtimeOptions settings)
-    {
-        var transport = context.GetEndpoint()?.Metadata.GetMetadata<CappedTransport>()?.Transport;
-        var limit = transport switch
-        {
-            Transport.Sse => $"{settings.MaxSseConnections} SSE streams",
-            Transport.WebSocket => $"{settings.MaxWebSocketConnections} WebSockets",
-            Transport.LongPoll => $"{settings.MaxLongPollConnections} long polls",
-            _ => "connections",
-        };
-        await Problems.RetryLater(context, StatusCodes.Status503ServiceUnavailable, RetryAfter, "Too many connections", $"This host already holds its maximum of {limit}")
-            .ExecuteAsync(context);
-    }
-
-    private sealed record CappedTransport(Transport Transport);
+        endpoint.WithMetadata(new ConnectionCaps.CappedTransport(transport));
 }
