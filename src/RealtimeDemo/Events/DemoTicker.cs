@@ -33,30 +33,38 @@ public sealed partial class DemoTicker(IEventLog log, ITickerLease lease, IOptio
         var prices = Symbols.Select(_ => 100m).ToArray();
         var random = new Random();
         var tick = 0L;
-        while (true)
+        try
         {
-            var (due, _) = await _rate.WaitForTicksAsync(stoppingToken);
-            if (!await lease.HoldAsync(stoppingToken))
+            while (true)
             {
-                continue;
-            }
-
-            try
-            {
-                for (; due > 0; due--)
+                var (due, _) = await _rate.WaitForTicksAsync(stoppingToken);
+                if (!await lease.HoldAsync(stoppingToken))
                 {
-                    var index = (int)(tick++ % Symbols.Length);
-                    var change = Math.Round((decimal)(random.NextDouble() - 0.5) * 2m, 2);
-                    prices[index] = Math.Max(1m, prices[index] + change);
-                    var data = JsonSerializer.SerializeToElement(new Tick(Symbols[index], prices[index], change), TickJson.Default.Tick);
-                    await log.AppendAsync("tick", data, stoppingToken);
+                    continue;
+                }
+
+                try
+                {
+                    for (; due > 0; due--)
+                    {
+                        var index = (int)(tick++ % Symbols.Length);
+                        var change = Math.Round((decimal)(random.NextDouble() - 0.5) * 2m, 2);
+                        prices[index] = Math.Max(1m, prices[index] + change);
+                        var data = JsonSerializer.SerializeToElement(new Tick(Symbols[index], prices[index], change), TickJson.Default.Tick);
+                        await log.AppendAsync("tick", data, stoppingToken);
+                    }
+                }
+                catch (EventLogUnavailableException exception)
+                {
+                    // The demo stream pauses while the store is away; an exception here would stop the whole host.
+                    LogTickSkipped(logger, exception.Message);
                 }
             }
-            catch (EventLogUnavailableException exception)
-            {
-                // The demo stream pauses while the store is away; an exception here would stop the whole host.
-                LogTickSkipped(logger, exception.Message);
-            }
+        }
+        finally
+        {
+            // Stopping (a restart, a scale-down): another host sharing the log takes the ticking over at once.
+            await lease.ReleaseAsync();
         }
     }
 

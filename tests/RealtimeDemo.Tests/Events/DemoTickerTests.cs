@@ -126,7 +126,11 @@ public sealed class DemoTickerTests
 
         lease.Held = true;
         await AdvanceUntilSeqAsync(log, TimeSpan.FromMilliseconds(250), 1, cancellationToken);
+        Assert.False(lease.Released);
+
+        // Stopping gives the lease up, so another host need not wait for it to lapse.
         await ticker.StopAsync(cancellationToken);
+        Assert.True(lease.Released);
     }
 
     // Starts a ticker on the fake clock; ExecuteAsync runs on the thread pool, so wait until its timer exists.
@@ -162,10 +166,12 @@ public sealed class DemoTickerTests
     private DemoTicker NewTicker(IEventLog log, double eventsPerSecond) =>
         new(log, new SoleTickerLease(), Options.Create(new RealtimeOptions { TickerEventsPerSecond = eventsPerSecond }), _time, NullLogger<DemoTicker>.Instance);
 
-    /// <summary>A lease the test hands out or withholds, and that tells when it was asked.</summary>
+    /// <summary>A lease the test hands out or withholds, and that tells when it was asked and whether it was given up.</summary>
     private sealed class ObservedLease : ITickerLease
     {
         public volatile bool Held;
+
+        public volatile bool Released;
 
         public SemaphoreSlim Asked { get; } = new(0);
 
@@ -173,6 +179,12 @@ public sealed class DemoTickerTests
         {
             Asked.Release();
             return ValueTask.FromResult(Held);
+        }
+
+        public ValueTask ReleaseAsync()
+        {
+            Released = true;
+            return ValueTask.CompletedTask;
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 using RealtimeDemo.Events;
 using RealtimeDemo.Events.Redis;
 using RealtimeDemo.Tests.Infrastructure;
@@ -178,6 +179,41 @@ public sealed class RedisEventLogTests(RedisServer redis) : EventLogContract, IC
         Assert.True(await stream.HoldLeaseAsync("host-a", TimeSpan.FromMilliseconds(1)));
         await TestClients.WaitUntilAsync(() => stream.HoldLeaseAsync("host-b", lease), cancellationToken);
 
+        Assert.False(await stream.HoldLeaseAsync("host-a", lease));
+    }
+
+    [Fact]
+    public async Task AReleasedTickerLeaseIsTakenAtTheNextHostsNextCheck()
+    {
+        var stream = new RedisEventStream(Connection, RedisServer.NewKeyPrefix(), 100);
+        var clock = new FakeTimeProvider();
+        var hostA = new RedisTickerLease(stream, clock);
+        var hostB = new RedisTickerLease(stream, clock);
+
+        Assert.True(await hostA.HoldAsync(TestClients.Deadline()));
+        Assert.False(await hostB.HoldAsync(TestClients.Deadline()));
+
+        // Host B gives up nothing it does not hold; host A, stopping, gives its lease up long before it would lapse.
+        await hostB.ReleaseAsync();
+        clock.Advance(RedisTickerLease.TimeToLive / 3);
+        Assert.False(await hostB.HoldAsync(TestClients.Deadline()));
+        await hostA.ReleaseAsync();
+        clock.Advance(RedisTickerLease.TimeToLive / 3);
+        Assert.True(await hostB.HoldAsync(TestClients.Deadline()));
+    }
+
+    [Fact]
+    public async Task OnlyTheHolderCanReleaseTheTickerLease()
+    {
+        var stream = new RedisEventStream(Connection, RedisServer.NewKeyPrefix(), 100);
+        var lease = TimeSpan.FromSeconds(30);
+
+        Assert.True(await stream.HoldLeaseAsync("host-a", lease));
+        await stream.ReleaseLeaseAsync("host-b");
+        Assert.False(await stream.HoldLeaseAsync("host-b", lease));
+
+        await stream.ReleaseLeaseAsync("host-a");
+        Assert.True(await stream.HoldLeaseAsync("host-b", lease));
         Assert.False(await stream.HoldLeaseAsync("host-a", lease));
     }
 

@@ -82,6 +82,14 @@ public sealed class RedisEventStream(IConnectionMultiplexer redis, string keyPre
         return 0
         """;
 
+    // Deletes the lease only if this holder still has it: a lease that lapsed and went to another host stays theirs.
+    private const string ReleaseScript = """
+        if redis.call('GET', KEYS[1]) == ARGV[1] then
+            return redis.call('DEL', KEYS[1])
+        end
+        return 0
+        """;
+
     private readonly RedisKey[] _keys = [$"{{{keyPrefix}}}:meta", $"{{{keyPrefix}}}:stream", $"{{{keyPrefix}}}:appended"];
     private readonly RedisKey[] _leaseKey = [$"{{{keyPrefix}}}:ticker"];
 
@@ -118,6 +126,10 @@ public sealed class RedisEventStream(IConnectionMultiplexer redis, string keyPre
     /// <summary>Takes or renews the demo ticker's lease for <paramref name="holder"/>; false while another host holds it.</summary>
     public async Task<bool> HoldLeaseAsync(string holder, TimeSpan timeToLive) =>
         (long)(await redis.GetDatabase().ScriptEvaluateAsync(LeaseScript, _leaseKey, [holder, (long)timeToLive.TotalMilliseconds])) == 1;
+
+    /// <summary>Gives up the demo ticker's lease, if <paramref name="holder"/> holds it, so another host takes over at once.</summary>
+    public async Task ReleaseLeaseAsync(string holder) =>
+        await redis.GetDatabase().ScriptEvaluateAsync(ReleaseScript, _leaseKey, [holder]);
 
     private static StreamEntry ParseEntry(RedisResult entry)
     {

@@ -4,7 +4,8 @@ namespace RealtimeDemo.Events.Redis;
 
 /// <summary>
 /// The demo ticker's lease in Redis: a key holding the id of the host that ticks, with a short time to live that the
-/// holder renews. When the holder stops (or loses Redis), the key expires and another host takes over.
+/// holder renews. A holder that stops gives it up, and another host takes over at its next check; one that dies (or
+/// loses Redis) stops renewing, and the key expires.
 /// </summary>
 /// <remarks>
 /// Redis is asked at most every third of the time to live, whatever the ticker's rate; a host that cannot reach Redis
@@ -14,6 +15,8 @@ public sealed class RedisTickerLease(RedisEventStream stream, TimeProvider time)
 {
     /// <summary>How long a lease outlives its last renewal: the longest the demo stream pauses when its holder dies.</summary>
     public static readonly TimeSpan TimeToLive = TimeSpan.FromSeconds(6);
+
+    private static readonly TimeSpan ReleaseTimeout = TimeSpan.FromSeconds(2);
 
     private readonly string _holder = EventCursor.NewEpoch();
     private long _checked = long.MinValue;
@@ -37,5 +40,23 @@ public sealed class RedisTickerLease(RedisEventStream stream, TimeProvider time)
 
         _checked = time.GetTimestamp();
         return _held;
+    }
+
+    public async ValueTask ReleaseAsync()
+    {
+        if (!_held)
+        {
+            return;
+        }
+
+        _held = false;
+        try
+        {
+            // Bounded: a host that cannot reach Redis stops anyway, and its lease lapses as if it had died.
+            await stream.ReleaseLeaseAsync(_holder).WaitAsync(ReleaseTimeout);
+        }
+        catch (Exception exception) when (exception is RedisException or RedisTimeoutException or TimeoutException)
+        {
+        }
     }
 }
