@@ -53,9 +53,11 @@ var failed = new List<string>();
 var stopped = false;
 foreach (var (name, baseline) in plan)
 {
+    // With --redis, every host the bench starts gets a stream of its own, removed again after its run.
+    var redisPrefix = options.Redis is null || baseline || options.Url is not null ? null : $"bench-{Guid.NewGuid():N}";
     try
     {
-        await using var server = options.Url is not null && !baseline ? null : await StartServerAsync(baseline, options, cancel.Token);
+        await using var server = options.Url is not null && !baseline ? null : await StartServerAsync(baseline, options, redisPrefix, cancel.Token);
         var target = new Target(server?.Address ?? options.Url!, baseline, server);
         if (options.Idle > 0)
         {
@@ -76,6 +78,13 @@ foreach (var (name, baseline) in plan)
         // One run that cannot complete (a resource limit of this machine, say) must not cost the others' figures.
         Console.WriteLine($"{name}: the run failed and is left out: {exception.GetType().Name}: {exception.Message}");
         failed.Add(name);
+    }
+    finally
+    {
+        if (redisPrefix is not null)
+        {
+            await BenchRedis.DeleteKeysAsync(options.Redis!, redisPrefix);
+        }
     }
 }
 
@@ -102,12 +111,12 @@ if (stopped)
 // Every run must complete, and every event reach every client exactly once: anything else fails the bench.
 return failed.Count > 0 || runs.Any(run => run.Lost > 0 || run.Duplicated > 0) ? 1 : 0;
 
-static Task<ServerProcess> StartServerAsync(bool baseline, BenchOptions options, CancellationToken cancellationToken) =>
+static Task<ServerProcess> StartServerAsync(bool baseline, BenchOptions options, string? redisPrefix, CancellationToken cancellationToken) =>
     baseline
         ? ServerProcess.StartAsync("RealtimeDemo.Bench.Baselines.dll", new Dictionary<string, string>(), cancellationToken)
-        : ServerProcess.StartAsync("RealtimeDemo.dll", HostSettings(options), cancellationToken);
+        : ServerProcess.StartAsync("RealtimeDemo.dll", HostSettings(options, redisPrefix), cancellationToken);
 
-static Dictionary<string, string> HostSettings(BenchOptions options)
+static Dictionary<string, string> HostSettings(BenchOptions options, string? redisPrefix)
 {
     var settings = new Dictionary<string, string>
     {
@@ -123,12 +132,12 @@ static Dictionary<string, string> HostSettings(BenchOptions options)
         ["Realtime__SendTimeout"] = "00:01:00",
         ["Kestrel__Limits__MaxConcurrentConnections"] = "1000000",
     };
-    if (options.Redis is not null)
+    if (redisPrefix is not null)
     {
         // A stream of its own for every started host, as the in-memory log starts empty.
         settings["Realtime__Store"] = "Redis";
-        settings["ConnectionStrings__Redis"] = options.Redis;
-        settings["Realtime__RedisKeyPrefix"] = $"bench-{Guid.NewGuid():N}";
+        settings["ConnectionStrings__Redis"] = options.Redis!;
+        settings["Realtime__RedisKeyPrefix"] = redisPrefix;
     }
 
     return settings;
