@@ -4,8 +4,10 @@ using RealtimeDemo.Bench.Clients;
 namespace RealtimeDemo.Bench;
 
 /// <summary>
-/// One transport under the load: N subscribers connect at the head of the stream, the server publishes at the
-/// rate for the measured seconds, then stops; the clients get a moment to drain and every seq is accounted for.
+/// One transport under the load: N subscribers connect at the head of the stream, the server publishes at the rate
+/// for the warm-up and then the measured seconds, then stops; the clients drain and every seq is accounted for.
+/// What arrives, what the wire carries and what the server spends are counted over one window: from the end of the
+/// warm-up until every client has drained (or the drain's deadline).
 /// </summary>
 public static class LoadRun
 {
@@ -27,7 +29,7 @@ public static class LoadRun
         double? cpu;
         long peakRss;
         int failures;
-        (long Bytes, long Requests, long Empty) wireBefore = default;
+        (long Bytes, long Requests, long Empty) wireBefore = default, wireAfter = default;
         try
         {
             peakRss = target.Process?.RssBytes() ?? 0;
@@ -40,8 +42,8 @@ public static class LoadRun
                 progress.WarmingUp(warmup.Elapsed, options.WarmupSeconds);
             }
 
-            // The measured window: the events published from here on, and what the server spends and the wire carries.
-            recorder.StartMeasuring((await target.HeadAsync(control, cancellationToken)).Seq + 1);
+            // The measured window opens: deliveries, the wire and the server's CPU count from here on.
+            recorder.StartMeasuring();
             wireBefore = (wire.Bytes, wire.Requests, wire.EmptyResponses);
             var cpuBefore = target.Process?.CpuSeconds();
             var clock = Stopwatch.StartNew();
@@ -52,7 +54,6 @@ public static class LoadRun
                 progress.Update(clock.Elapsed, options.Seconds, recorder.Delivered);
             }
 
-            measured = clock.Elapsed.TotalSeconds;
             last = await target.SetRateAsync(control, 0, cancellationToken);
             var drainUntil = clock.Elapsed + Drain + TimeSpan.FromSeconds(options.PollIntervalSeconds);
             while (clients.Any(client => client.Progress.Last < last) && clock.Elapsed < drainUntil)
@@ -61,6 +62,10 @@ public static class LoadRun
                 peakRss = Math.Max(peakRss, target.Process?.RssBytes() ?? 0);
             }
 
+            // The window closes: the same moment for every figure, before the clients disconnect.
+            recorder.StopMeasuring();
+            measured = clock.Elapsed.TotalSeconds;
+            wireAfter = (wire.Bytes, wire.Requests, wire.EmptyResponses);
             cpu = target.Process is null ? null : target.Process.CpuSeconds() - cpuBefore;
         }
         finally
@@ -89,9 +94,9 @@ public static class LoadRun
             recorder.Summary(),
             clients.Sum(client => client.Progress.Lost),
             clients.Sum(client => client.Progress.Duplicated),
-            wire.Requests - wireBefore.Requests,
-            wire.EmptyResponses - wireBefore.Empty,
-            delivered == 0 ? 0 : Math.Round((double)(wire.Bytes - wireBefore.Bytes) / delivered, 1),
+            wireAfter.Requests - wireBefore.Requests,
+            wireAfter.Empty - wireBefore.Empty,
+            delivered == 0 ? 0 : Math.Round((double)(wireAfter.Bytes - wireBefore.Bytes) / delivered, 1),
             cpu is null || delivered == 0 ? null : Math.Round(cpu.Value / delivered * 1000, 4),
             cpu is null or 0 ? null : Math.Round(delivered / cpu.Value, 0),
             target.Process is null ? null : peakRss,

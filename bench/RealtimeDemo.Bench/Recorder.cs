@@ -18,14 +18,17 @@ public sealed class Recorder
     /// <summary>The first seq of the run: events before it are not counted.</summary>
     public long FirstSeq { get; set; } = long.MaxValue;
 
-    private long _measuredFrom = long.MaxValue;
+    private volatile bool _measuring;
 
     /// <summary>
-    /// Opens the measured window: the deliveries and latencies of events from <paramref name="seq"/> on count, whenever
-    /// they arrive. Events before it (the warm-up's) are still checked for loss and duplication, from
+    /// Opens the measured window: deliveries and their latencies count from now on, the same window as the wire's bytes
+    /// and the server's CPU. Every event, the warm-up's too, is checked for loss and duplication from
     /// <see cref="FirstSeq"/>.
     /// </summary>
-    public void StartMeasuring(long seq) => Volatile.Write(ref _measuredFrom, seq);
+    public void StartMeasuring() => _measuring = true;
+
+    /// <summary>Closes the measured window: later deliveries are checked, not counted.</summary>
+    public void StopMeasuring() => _measuring = false;
 
     public long Delivered => Interlocked.Read(ref _delivered);
 
@@ -48,7 +51,7 @@ public sealed class Recorder
         }
 
         client.Saw(seq, FirstSeq);
-        if (seq < Volatile.Read(ref _measuredFrom))
+        if (!_measuring)
         {
             return;
         }

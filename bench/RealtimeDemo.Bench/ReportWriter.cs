@@ -89,7 +89,10 @@ public static class ReportWriter
         Fact(html, "clients / transport", Figures.Count(s.Clients));
         Fact(html, "events / s", Figures.Plain(s.Rate));
         Fact(html, "seconds / transport", Figures.Count(s.Seconds));
-        Fact(html, "warm-up, not measured", Figures.Count(s.WarmupSeconds) + " s");
+        if (s.Idle == 0)
+        {
+            Fact(html, "warm-up, not measured", Figures.Count(s.WarmupSeconds) + " s");
+        }
         Fact(html, "short-poll interval", Figures.Plain(s.PollIntervalSeconds) + " s");
         Fact(html, "transports", runs.Count(run => !run.Baseline) + " + " + runs.Count(run => run.Baseline) + " baselines");
         Fact(html, "deliveries", Figures.Count(runs.Sum(run => run.Delivered)));
