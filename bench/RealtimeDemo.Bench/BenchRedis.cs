@@ -23,7 +23,7 @@ public static class BenchRedis
                 }
             }
         }
-        catch (RedisException exception)
+        catch (Exception exception) when (exception is RedisException or TimeoutException or IOException)
         {
             Console.WriteLine($"Could not remove the run's keys {{{prefix}}}:* from {connectionString}: {exception.Message}");
         }
