@@ -21,6 +21,7 @@ public sealed class RedisTickerLease(RedisEventStream stream, TimeProvider time)
     private readonly string _holder = EventCursor.NewEpoch();
     private long _checked = long.MinValue;
     private bool _held;
+    private bool _asked;
 
     public async ValueTask<bool> HoldAsync(CancellationToken cancellationToken)
     {
@@ -29,6 +30,7 @@ public sealed class RedisTickerLease(RedisEventStream stream, TimeProvider time)
             return _held;
         }
 
+        _asked = true;
         try
         {
             _held = await stream.HoldLeaseAsync(_holder, TimeToLive).WaitAsync(cancellationToken);
@@ -44,7 +46,9 @@ public sealed class RedisTickerLease(RedisEventStream stream, TimeProvider time)
 
     public async ValueTask ReleaseAsync()
     {
-        if (!_held)
+        // Not only when the last answer was "held": a hold cut short by stopping may still have taken the lease in
+        // Redis. The script deletes it only if this host holds it.
+        if (!_asked)
         {
             return;
         }
@@ -55,8 +59,9 @@ public sealed class RedisTickerLease(RedisEventStream stream, TimeProvider time)
             // Bounded: a host that cannot reach Redis stops anyway, and its lease lapses as if it had died.
             await stream.ReleaseLeaseAsync(_holder).WaitAsync(ReleaseTimeout);
         }
-        catch (Exception exception) when (exception is RedisException or RedisTimeoutException or TimeoutException)
+        catch (Exception exception) when (exception is RedisException or TimeoutException or ObjectDisposedException)
         {
+            // Redis away, or its connection already closed by the stopping host: the lease lapses by itself.
         }
     }
 }
