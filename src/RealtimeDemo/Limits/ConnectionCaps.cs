@@ -17,21 +17,22 @@ namespace RealtimeDemo.Limits;
 /// that lasts hours holds a permit and nothing else of ours: the rate-limiting middleware would hold its own state
 /// machine per connection, a few hundred bytes on every idle stream.
 /// </remarks>
-public sealed class ConnectionCaps
+public sealed class ConnectionCaps : IDisposable
 {
     /// <summary>Long enough for a burst of reconnections to pass, short enough that a freed slot is soon reused.</summary>
     public static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(5);
 
+    /// <summary>The transports that hold a connection open, and so have a cap.</summary>
+    public static readonly Transport[] Capped = [Transport.Sse, Transport.WebSocket, Transport.LongPoll];
+
     private readonly RealtimeOptions _settings;
-    private readonly ConcurrencyLimiter[] _caps;
+    private readonly Dictionary<Transport, ConcurrencyLimiter> _caps;
 
     public ConnectionCaps(IOptions<RealtimeOptions> options)
     {
         _settings = options.Value;
-        _caps = new ConcurrencyLimiter[Enum.GetValues<Transport>().Length];
-        _caps[(int)Transport.Sse] = Cap(_settings.MaxSseConnections);
-        _caps[(int)Transport.WebSocket] = Cap(_settings.MaxWebSocketConnections);
-        _caps[(int)Transport.LongPoll] = Cap(_settings.MaxLongPollConnections);
+        _caps = Capped.ToDictionary(transport => transport, transport => new ConcurrencyLimiter(
+            new ConcurrencyLimiterOptions { PermitLimit = Limit(transport), QueueLimit = 0 }));
     }
 
     /// <summary>Refuses, or lets through holding a permit, every request to an endpoint with a cap.</summary>
@@ -42,7 +43,7 @@ public sealed class ConnectionCaps
             return next(context);
         }
 
-        var permit = _caps[(int)capped.Transport].AttemptAcquire();
+        var permit = _caps[capped.Transport].AttemptAcquire();
         if (!permit.IsAcquired)
         {
             permit.Dispose();
@@ -53,18 +54,31 @@ public sealed class ConnectionCaps
         return next(context);
     };
 
-    private static ConcurrencyLimiter Cap(int connections) =>
-        new(new ConcurrencyLimiterOptions { PermitLimit = connections, QueueLimit = 0 });
+    public void Dispose()
+    {
+        foreach (var cap in _caps.Values)
+        {
+            cap.Dispose();
+        }
+    }
+
+    private int Limit(Transport transport) => transport switch
+    {
+        Transport.Sse => _settings.MaxSseConnections,
+        Transport.WebSocket => _settings.MaxWebSocketConnections,
+        Transport.LongPoll => _settings.MaxLongPollConnections,
+        _ => throw new ArgumentOutOfRangeException(nameof(transport), transport, "Only long-lived transports have a cap."),
+    };
 
     private IResult Refusal(HttpContext context, Transport transport)
     {
-        var limit = transport switch
+        var what = transport switch
         {
-            Transport.Sse => $"{_settings.MaxSseConnections} SSE streams",
-            Transport.WebSocket => $"{_settings.MaxWebSocketConnections} WebSockets",
-            _ => $"{_settings.MaxLongPollConnections} long polls",
+            Transport.Sse => "SSE streams",
+            Transport.WebSocket => "WebSockets",
+            _ => "long polls",
         };
-        return Problems.RetryLater(context, StatusCodes.Status503ServiceUnavailable, RetryAfter, "Too many connections", $"This host already holds its maximum of {limit}");
+        return Problems.RetryLater(context, StatusCodes.Status503ServiceUnavailable, RetryAfter, "Too many connections", $"This host already holds its maximum of {Limit(transport)} {what}");
     }
 
     internal sealed record CappedTransport(Transport Transport);
@@ -80,5 +94,7 @@ public static class ConnectionCapsExtensions
 
     /// <summary>Counts the endpoint's requests against its transport's cap.</summary>
     public static TBuilder RequireConnectionCap<TBuilder>(this TBuilder endpoint, Transport transport) where TBuilder : IEndpointConventionBuilder =>
-        endpoint.WithMetadata(new ConnectionCaps.CappedTransport(transport));
+        ConnectionCaps.Capped.Contains(transport)
+            ? endpoint.WithMetadata(new ConnectionCaps.CappedTransport(transport))
+            : throw new ArgumentOutOfRangeException(nameof(transport), transport, "Only long-lived transports have a cap.");
 }

@@ -96,6 +96,23 @@ public sealed class ConnectionCapTests : IAsyncDisposable
         Assert.Equal(HttpStatusCode.OK, third.StatusCode);
     }
 
+    [Fact]
+    public async Task ARequestRefusedByTheHandlerGivesItsSlotBack()
+    {
+        var cancellationToken = TestClients.Deadline();
+        using var client = _app.CreateSocketClient();
+
+        // Each bad cursor takes the one long-poll slot and is answered 400; a slot kept would make the next one a 503.
+        for (var i = 0; i < 3; i++)
+        {
+            using var refused = await OpenWhenFreedAsync(() => client.GetAsync("/api/longpoll?after=not-a-cursor&timeout=0", cancellationToken), cancellationToken);
+            await refused.AssertProblemAsync(400, null, cancellationToken);
+        }
+
+        using var answered = await OpenWhenFreedAsync(() => client.GetAsync("/api/longpoll?timeout=0", cancellationToken), cancellationToken);
+        Assert.Equal(HttpStatusCode.OK, answered.StatusCode);
+    }
+
     private static async Task AssertRefusedAsync(HttpResponseMessage response, string limit, CancellationToken cancellationToken)
     {
         var problem = await response.AssertProblemAsync(503, null, cancellationToken);
