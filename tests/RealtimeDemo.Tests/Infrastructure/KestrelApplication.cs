@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.WebSockets;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -13,10 +14,18 @@ public sealed class KestrelApplication : RealtimeDemoApplication
     /// <param name="settings">Settings to override, as for <see cref="RealtimeDemoApplication"/>.</param>
     /// <param name="port">A fixed port (to start a "restarted" host where the last one was); 0 for any free port.</param>
     /// <param name="services">Services to add or replace, as for <see cref="RealtimeDemoApplication"/>.</param>
-    public KestrelApplication(IReadOnlyDictionary<string, string?>? settings = null, int port = 0, Action<IServiceCollection>? services = null)
+    /// <param name="protocols">
+    /// What the endpoint speaks: HTTP/1.1, or <see cref="HttpProtocols.Http2"/> alone for HTTP/2 without TLS (clients
+    /// must use it from the first byte, as <see cref="CreateHttp2Client"/> does).
+    /// </param>
+    public KestrelApplication(
+        IReadOnlyDictionary<string, string?>? settings = null,
+        int port = 0,
+        Action<IServiceCollection>? services = null,
+        HttpProtocols protocols = HttpProtocols.Http1)
         : base(settings, services)
     {
-        UseKestrel(options => options.Listen(IPAddress.Loopback, port));
+        UseKestrel(options => options.Listen(IPAddress.Loopback, port, listen => listen.Protocols = protocols));
         StartServer();
         var address = Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
         BaseAddress = new Uri(address);
@@ -46,4 +55,31 @@ public sealed class KestrelApplication : RealtimeDemoApplication
 
     /// <summary>A plain <see cref="HttpClient"/> over real sockets (not the factory's in-memory handler).</summary>
     public HttpClient CreateSocketClient() => new() { BaseAddress = BaseAddress };
+
+    /// <summary>An <see cref="HttpClient"/> that speaks HTTP/2 only, over real sockets, to an HTTP/2 endpoint.</summary>
+    public HttpClient CreateHttp2Client() => new()
+    {
+        BaseAddress = BaseAddress,
+        DefaultRequestVersion = HttpVersion.Version20,
+        DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
+    };
+
+    /// <summary>Opens a WebSocket over HTTP/2 (an extended CONNECT) and takes its first message, which must be the welcome.</summary>
+    public async Task<ClientWebSocket> ConnectHttp2WebSocketAsync(string pathAndQuery, HttpMessageInvoker invoker, CancellationToken cancellationToken)
+    {
+        var socket = new ClientWebSocket();
+        socket.Options.HttpVersion = HttpVersion.Version20;
+        socket.Options.HttpVersionPolicy = HttpVersionPolicy.RequestVersionExact;
+        try
+        {
+            await socket.ConnectAsync(WebSocketUri(pathAndQuery), invoker, cancellationToken);
+            Assert.Equal("welcome", (await socket.ReceiveJsonAsync(cancellationToken))?.GetProperty("control").GetString());
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
 }

@@ -170,7 +170,8 @@ public static class TestClients
     public static async Task<(HttpResponseMessage Response, IAsyncEnumerator<SseItem<string>> Items)> OpenSseAsync(
         this HttpClient client, string path, CancellationToken cancellationToken, string? lastEventId = null)
     {
-        var request = new HttpRequestMessage(HttpMethod.Get, path);
+        // The client's HTTP version, as its own GetAsync would use (HTTP/2 for an HTTP/2 client).
+        var request = new HttpRequestMessage(HttpMethod.Get, path) { Version = client.DefaultRequestVersion, VersionPolicy = client.DefaultVersionPolicy };
         if (lastEventId is not null)
         {
             request.Headers.Add("Last-Event-ID", lastEventId);
