@@ -53,7 +53,7 @@ async function main() {
   wirePollInterval(byName['short-poll'].transport);
   await wireTicker();
 
-  showBenchLink().catch(() => {});
+  showHostOptions().catch(() => {});
   setInterval(renderCostsSoon, 5000); // requests per hour drift as time passes, even with no new events
   setInterval(async () => {
     try {
@@ -72,13 +72,15 @@ function debounce(action, milliseconds) {
   };
 }
 
-// The latest benchmark report, when one has been written next to the page (bench --out wwwroot/bench).
-async function showBenchLink() {
-  const { benchReport } = await (await fetch('/api/stats', { cache: 'no-store' })).json().catch(() => ({}));
+// What this host offers besides the stream: the latest benchmark report, when one has been written next to the page
+// (bench --out wwwroot/bench); and whether publishing needs its key, when the page asks for it.
+async function showHostOptions() {
+  const { benchReport, publishKeyRequired } = await (await fetch('/api/stats', { cache: 'no-store' })).json().catch(() => ({}));
   if (benchReport) {
     $('#bench-link a').href = benchReport;
     $('#bench-link').hidden = false;
   }
+  $('#publish-key-field').hidden = !publishKeyRequired;
 }
 
 function showClock(clock) {
@@ -97,6 +99,15 @@ function announce(text) {
 
 function wirePublish(webSocket) {
   const status = $('#publish-status');
+  const key = $('#publish-key');
+
+  // The socket presents the key when it connects: a new key means a new connection, which resumes from its cursor.
+  key.addEventListener('change', () => {
+    webSocket.token = key.value;
+    webSocket.stop();
+    webSocket.start();
+  });
+
   $('#publish-form').addEventListener('submit', async (submit) => {
     submit.preventDefault();
     const input = $('#publish-text');
@@ -109,7 +120,7 @@ function wirePublish(webSocket) {
       try {
         const response = await fetch('/api/events', {
           method: 'POST',
-          headers: { 'Content-Type': 'application/json' },
+          headers: { 'Content-Type': 'application/json', ...(key.value ? { Authorization: `Bearer ${key.value}` } : {}) },
           body: JSON.stringify({ type: 'chat', data }),
         });
         const body = await response.json().catch(() => ({}));

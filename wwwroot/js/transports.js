@@ -198,11 +198,17 @@ export class SseTransport extends Transport {
 export class WebSocketTransport extends Transport {
   #socket = null;
 
+  // The host's publish key, when it has one: a browser cannot set headers on a WebSocket, so it goes in ?token=.
+  token = '';
+
   connect() {
     this.sink.state('connecting');
     const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    const query = this.cursor ? `?after=${encodeURIComponent(this.cursor)}` : '';
-    const socket = this.#socket = new WebSocket(`${scheme}//${location.host}/ws${query}`);
+    const query = new URLSearchParams();
+    if (this.cursor) query.set('after', this.cursor);
+    if (this.token) query.set('token', this.token);
+    const search = query.size > 0 ? `?${query}` : '';
+    const socket = this.#socket = new WebSocket(`${scheme}//${location.host}/ws${search}`);
     socket.onopen = () => {
       this.connected();
       this.sink.request();

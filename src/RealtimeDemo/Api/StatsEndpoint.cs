@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using RealtimeDemo.Diagnostics;
 using RealtimeDemo.Events;
 
@@ -8,13 +9,15 @@ internal static class StatsEndpoint
 {
     public static IEndpointRouteBuilder MapStats(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/api/stats", (IEventLog log, TransportStats stats, TimeProvider time, IWebHostEnvironment environment) =>
+        app.MapGet("/api/stats", (IEventLog log, TransportStats stats, TimeProvider time, IWebHostEnvironment environment, IOptions<RealtimeOptions> options) =>
         {
             var head = log.Head;
 
             // The bench writes its report next to the page (--out wwwroot/bench); the page links to it when present.
             var benchReport = environment.WebRootFileProvider.GetFileInfo(BenchReportPath).Exists ? BenchReportPath : null;
-            return TypedResults.Ok(new StatsResponse(head.Epoch, head.ToString(), head.Seq, StoredEvent.FormatTime(time.GetUtcNow()), stats.Snapshot(), benchReport));
+            // Whether publishing needs the key (never the key itself): the page asks for it only then.
+            var publishKeyRequired = !string.IsNullOrEmpty(options.Value.PublishKey);
+            return TypedResults.Ok(new StatsResponse(head.Epoch, head.ToString(), head.Seq, StoredEvent.FormatTime(time.GetUtcNow()), stats.Snapshot(), benchReport, publishKeyRequired));
         });
         return app;
     }
@@ -22,5 +25,5 @@ internal static class StatsEndpoint
     private const string BenchReportPath = "bench/report.html";
 
     private sealed record StatsResponse(
-        string Epoch, string Head, long Seq, string Time, IReadOnlyDictionary<string, TransportSnapshot> Transports, string? BenchReport);
+        string Epoch, string Head, long Seq, string Time, IReadOnlyDictionary<string, TransportSnapshot> Transports, string? BenchReport, bool PublishKeyRequired);
 }

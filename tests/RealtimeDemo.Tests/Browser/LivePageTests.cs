@@ -99,6 +99,51 @@ public sealed partial class LivePageTests(BrowserFixture browser) : IClassFixtur
     }
 
     [Fact]
+    public async Task WhereAPublishKeyIsSetThePageAsksForItAndPublishesWithIt()
+    {
+        const string Key = "a-publish-key-for-the-page";
+        await _app.DisposeAsync();
+        _app = new KestrelApplication(new Dictionary<string, string?> { ["Realtime:PublishKey"] = Key });
+        var page = await OpenPageAsync();
+        var keyField = page.GetByLabel("Publish key");
+        await Assertions.Expect(keyField).ToBeVisibleAsync();
+
+        // Without the key, the host refuses and the page says so.
+        await page.GetByLabel("Message").FillAsync("no key");
+        await page.GetByLabel("via").SelectOptionAsync("http");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Publish" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#publish-status")).ToContainTextAsync("refused (401)");
+
+        // With it, both ways publish: POST as a bearer token, the socket (reconnected with it) as ?token=.
+        await keyField.FillAsync(Key);
+        await keyField.DispatchEventAsync("change");
+        await Assertions.Expect(Panel(page, "websocket").Locator("[data-field=state]")).ToHaveTextAsync(ConnectedState());
+        foreach (var via in new[] { "http", "websocket" })
+        {
+            var text = $"with the key via {via}";
+            await page.GetByLabel("Message").FillAsync(text);
+            await page.GetByLabel("via").SelectOptionAsync(via);
+            await page.GetByRole(AriaRole.Button, new() { Name = "Publish" }).ClickAsync();
+            foreach (var transport in Transports)
+            {
+                await Assertions.Expect(Panel(page, transport).Locator("li[data-type=chat] .text", new() { HasText = text })).ToHaveCountAsync(1);
+            }
+        }
+
+        // The refused POST is the one error the browser logs.
+        Assert.Empty(_pageErrors);
+        Assert.All(_consoleErrors, error => Assert.Contains("401", error, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task WithoutAPublishKeyThePageDoesNotAskForOne()
+    {
+        var page = await OpenPageAsync();
+        await Assertions.Expect(page.GetByLabel("Publish key")).ToBeHiddenAsync();
+        AssertNoErrors();
+    }
+
+    [Fact]
     public async Task MarkupInEventTextIsShownAsTextAndNeverRuns()
     {
         var page = await OpenPageAsync();
