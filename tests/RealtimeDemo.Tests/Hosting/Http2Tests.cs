@@ -45,7 +45,7 @@ public sealed class Http2Tests : IAsyncDisposable
         var cancellationToken = TestClients.Deadline();
         using var client = _app.CreateHttp2Client();
         using var invoker = new HttpMessageInvoker(new SocketsHttpHandler());
-        using var socket = await _app.ConnectHttp2WebSocketAsync("/ws", invoker, cancellationToken);
+        using var socket = await _app.ConnectWebSocketAsync("/ws", cancellationToken, http2: invoker);
 
         var published = await client.PublishAsync("test", new { n = 1 }, cancellationToken);
         Assert.Equal(published.Seq, (await socket.ReceiveEventsWithoutGapAsync(1, cancellationToken)).Single().Seq);
@@ -66,7 +66,7 @@ public sealed class Http2Tests : IAsyncDisposable
         using var client = _app.CreateHttp2Client();
 
         using var invoker = new HttpMessageInvoker(new SocketsHttpHandler());
-        using var stalled = await _app.ConnectHttp2WebSocketAsync("/ws", invoker, cancellationToken);
+        using var stalled = await _app.ConnectWebSocketAsync("/ws", cancellationToken, http2: invoker);
         await client.WaitForOpenConnectionsAsync("websocket", 1, cancellationToken);
 
         // Append until the stalled socket's write has been blocked for the send timeout and the watchdog drops it: HTTP/2

@@ -36,13 +36,26 @@ public sealed class KestrelApplication : RealtimeDemoApplication
 
     public Uri WebSocketUri(string pathAndQuery) => new($"ws://{BaseAddress.Authority}/{pathAndQuery.TrimStart('/')}");
 
-    /// <summary>Opens a WebSocket to <paramref name="pathAndQuery"/> and takes its first message, which must be the welcome.</summary>
-    public async Task<ClientWebSocket> ConnectWebSocketAsync(string pathAndQuery, CancellationToken cancellationToken)
+    /// <summary>
+    /// Opens a WebSocket to <paramref name="pathAndQuery"/> and takes its first message, which must be the welcome. With
+    /// <paramref name="http2"/>, over HTTP/2 (an extended CONNECT) through that invoker.
+    /// </summary>
+    public async Task<ClientWebSocket> ConnectWebSocketAsync(string pathAndQuery, CancellationToken cancellationToken, HttpMessageInvoker? http2 = null)
     {
         var socket = new ClientWebSocket();
         try
         {
-            await socket.ConnectAsync(WebSocketUri(pathAndQuery), cancellationToken);
+            if (http2 is null)
+            {
+                await socket.ConnectAsync(WebSocketUri(pathAndQuery), cancellationToken);
+            }
+            else
+            {
+                socket.Options.HttpVersion = HttpVersion.Version20;
+                socket.Options.HttpVersionPolicy = HttpVersionPolicy.RequestVersionExact;
+                await socket.ConnectAsync(WebSocketUri(pathAndQuery), http2, cancellationToken);
+            }
+
             Assert.Equal("welcome", (await socket.ReceiveJsonAsync(cancellationToken))?.GetProperty("control").GetString());
             return socket;
         }
@@ -63,23 +76,4 @@ public sealed class KestrelApplication : RealtimeDemoApplication
         DefaultRequestVersion = HttpVersion.Version20,
         DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
     };
-
-    /// <summary>Opens a WebSocket over HTTP/2 (an extended CONNECT) and takes its first message, which must be the welcome.</summary>
-    public async Task<ClientWebSocket> ConnectHttp2WebSocketAsync(string pathAndQuery, HttpMessageInvoker invoker, CancellationToken cancellationToken)
-    {
-        var socket = new ClientWebSocket();
-        socket.Options.HttpVersion = HttpVersion.Version20;
-        socket.Options.HttpVersionPolicy = HttpVersionPolicy.RequestVersionExact;
-        try
-        {
-            await socket.ConnectAsync(WebSocketUri(pathAndQuery), invoker, cancellationToken);
-            Assert.Equal("welcome", (await socket.ReceiveJsonAsync(cancellationToken))?.GetProperty("control").GetString());
-            return socket;
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
-    }
 }
