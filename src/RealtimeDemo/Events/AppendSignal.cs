@@ -17,7 +17,7 @@ public sealed class AppendSignal
     private TaskCompletionSource? _next;
     private long _version;
 
-    // Calls to Fire not yet answered by a pass; the caller that raises it from 0 does the passes.
+    // Calls to Fire not yet answered by a pass; the caller that raises it from 0 does the first pass.
     private int _requested;
 
     /// <summary>How many times the signal has fired.</summary>
@@ -53,42 +53,43 @@ public sealed class AppendSignal
     /// <summary>
     /// Wakes every reader waiting now. Called after the appended events are visible to readers, outside any lock of
     /// the appender: waking is a pass over every waiting reader. Calls that come while one is waking are folded into
-    /// one more pass by the caller already waking, instead of queueing behind it.
+    /// one more pass, on the thread pool, so no appender is held waking readers for other appenders.
     /// </summary>
     public void Fire()
     {
         var requested = Interlocked.Increment(ref _requested);
-        if (requested != 1)
+        if (requested == 1)
         {
-            return;
+            Pass(requested);
+        }
+    }
+
+    /// <summary>One pass, answering <paramref name="requested"/> calls; calls that came meanwhile get the next one.</summary>
+    private void Pass(int requested)
+    {
+        HashSet<AppendWaiter> waking;
+        TaskCompletionSource? next;
+        lock (_lock)
+        {
+            Volatile.Write(ref _version, _version + 1);
+            (waking, _waiting, _woken) = (_waiting, _woken, _waiting);
+            (next, _next) = (_next, null);
         }
 
-        while (true)
+        // Outside the lock: readers register for the next firing while this one's are being woken.
+        foreach (var waiter in waking)
         {
-            HashSet<AppendWaiter> waking;
-            TaskCompletionSource? next;
-            lock (_lock)
-            {
-                Volatile.Write(ref _version, _version + 1);
-                (waking, _waiting, _woken) = (_waiting, _woken, _waiting);
-                (next, _next) = (_next, null);
-            }
+            waiter.Wake(appended: true);
+        }
 
-            // Outside the lock: readers register for the next firing while this one's are being woken.
-            foreach (var waiter in waking)
-            {
-                waiter.Wake(appended: true);
-            }
+        waking.Clear();
+        next?.SetResult();
 
-            waking.Clear();
-            next?.SetResult();
-
-            // Every call counted so far came before the version moved on, or is answered by one more pass.
-            requested = Interlocked.Add(ref _requested, -requested);
-            if (requested == 0)
-            {
-                return;
-            }
+        // Every call counted so far came before the version moved on, or is answered by one more pass.
+        requested = Interlocked.Add(ref _requested, -requested);
+        if (requested != 0)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static state => state.Signal.Pass(state.Requested), (Signal: this, Requested: requested), preferLocal: false);
         }
     }
 

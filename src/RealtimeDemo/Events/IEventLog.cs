@@ -29,7 +29,7 @@ public interface IEventLog
 
     /// <summary>
     /// Copies the events after <paramref name="after"/> into <paramref name="destination"/>, oldest first,
-    /// as many as fit. Never blocks.
+    /// as many as fit. Never waits for an append (it may retry while one is being stored).
     /// </summary>
     LogRead Read(EventCursor after, Span<StoredEvent> destination);
 }

@@ -8,7 +8,8 @@ namespace RealtimeDemo.Events.Redis;
 /// The event log shared by several hosts through a Redis stream. Publishing appends to the stream; each host runs
 /// one follower (this service) that copies the stream into a local <see cref="EventRing"/>, encoding each event
 /// once, and wakes that ring's readers. Readers never touch Redis: <see cref="Read"/> serves the local window,
-/// synchronously, exactly as the in-memory log does, so the transports cannot tell the two apart.
+/// synchronously, exactly as the in-memory log does. The one difference a reader meets: a cursor another host issued a
+/// moment ago may stand ahead of this host's window (<see cref="Transports.CursorReader"/> waits for it).
 /// </summary>
 /// <remarks>
 /// The follower wakes on the stream's <c>appended</c> channel, on this host's own appends, when the connection comes
@@ -110,7 +111,7 @@ public sealed partial class RedisEventLog : BackgroundService, IEventLog
     {
         try
         {
-            await CatchUpAsync();
+            await CatchUpAsync(cancellationToken);
         }
         catch (Exception exception) when (exception is RedisException or RedisTimeoutException)
         {
@@ -157,7 +158,7 @@ public sealed partial class RedisEventLog : BackgroundService, IEventLog
                     subscribed = true;
                 }
 
-                await CatchUpAsync();
+                await CatchUpAsync(stoppingToken);
                 if (!_following)
                 {
                     LogFollowing(_logger, Epoch, Head.Seq);
@@ -189,14 +190,16 @@ public sealed partial class RedisEventLog : BackgroundService, IEventLog
     /// One caller at a time, so events are added to the ring once and in order: start-up calls it before the follower
     /// loop starts, and from then on only that loop does.
     /// </remarks>
-    private async Task CatchUpAsync()
+    private async Task CatchUpAsync(CancellationToken cancellationToken)
     {
         while (true)
         {
+            // A long catch-up (a large retention) is a round trip per batch: stopping is honoured between them.
+            cancellationToken.ThrowIfCancellationRequested();
             var ring = _ring;
             var read = await _stream.ReadAsync(ring.Head, ReadBatch);
-            var changed = read.Epoch != ring.Epoch;
-            if (changed)
+            var newEpoch = read.Epoch != ring.Epoch;
+            if (newEpoch)
             {
                 // The stream is new (first contact) or was lost and restarted: readers of the old epoch wake to a gap.
                 if (ring.Head.Seq > 0)
@@ -205,8 +208,9 @@ public sealed partial class RedisEventLog : BackgroundService, IEventLog
                 }
 
                 ring = new EventRing(read.Epoch, _retention);
-                Volatile.Write(ref _ring, ring);
             }
+
+            var changed = newEpoch;
 
             // The newest cursor the stream has handed out, so a client bringing it here is not told it is ahead,
             // even if its announcement was lost (during a reconnect).
@@ -223,6 +227,13 @@ public sealed partial class RedisEventLog : BackgroundService, IEventLog
                     // Someone else's writing in our stream: skipped (readers see a gap) rather than stopping every host.
                     LogUndecodable(_logger, entry.Seq);
                 }
+            }
+
+            // A new epoch's window is shown to readers only once it holds this batch: one seen empty would move them to
+            // (epoch, 0), and the first event added after would look like a second gap.
+            if (newEpoch)
+            {
+                Volatile.Write(ref _ring, ring);
             }
 
             // Once per batch read, not per event: each firing wakes every reader.
