@@ -10,7 +10,7 @@ namespace RealtimeDemo.Api;
 internal sealed class EventLogUnavailableHandler : IExceptionHandler
 {
     /// <summary>About how long the store's connection takes to notice Redis is back.</summary>
-    private static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(2);
+    public static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(2);
 
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using RealtimeDemo.Diagnostics;
 using RealtimeDemo.Events;
+using RealtimeDemo.Security;
 
 namespace RealtimeDemo.Api;
 
@@ -16,7 +17,7 @@ internal static class StatsEndpoint
             // The bench writes its report next to the page (--out wwwroot/bench); the page links to it when present.
             var benchReport = environment.WebRootFileProvider.GetFileInfo(BenchReportPath).Exists ? BenchReportPath : null;
             // Whether publishing needs the key (never the key itself): the page asks for it only then.
-            var publishKeyRequired = !string.IsNullOrEmpty(options.Value.PublishKey);
+            var publishKeyRequired = PublishKey.IsRequired(options.Value);
             return TypedResults.Ok(new StatsResponse(head.Epoch, head.ToString(), head.Seq, StoredEvent.FormatTime(time.GetUtcNow()), stats.Snapshot(), benchReport, publishKeyRequired));
         });
         return app;

@@ -22,17 +22,19 @@ public sealed class ConnectionCaps : IDisposable
     /// <summary>Long enough for a burst of reconnections to pass, short enough that a freed slot is soon reused.</summary>
     public static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(5);
 
-    /// <summary>The transports that hold a connection open, and so have a cap.</summary>
-    public static readonly Transport[] Capped = [Transport.Sse, Transport.WebSocket, Transport.LongPoll];
-
     private readonly RealtimeOptions _settings;
-    private readonly Dictionary<Transport, ConcurrencyLimiter> _caps;
+
+    // By transport; null for a transport that holds no connection open (short polling).
+    private readonly ConcurrencyLimiter?[] _caps;
 
     public ConnectionCaps(IOptions<RealtimeOptions> options)
     {
         _settings = options.Value;
-        _caps = Capped.ToDictionary(transport => transport, transport => new ConcurrencyLimiter(
-            new ConcurrencyLimiterOptions { PermitLimit = Limit(transport), QueueLimit = 0 }));
+        _caps = Enum.GetValues<Transport>()
+            .Select(transport => IsCapped(transport)
+                ? new ConcurrencyLimiter(new ConcurrencyLimiterOptions { PermitLimit = CapOf(transport, _settings).Limit, QueueLimit = 0 })
+                : null)
+            .ToArray();
     }
 
     /// <summary>Refuses, or lets through holding a permit, every request to an endpoint with a cap.</summary>
@@ -43,43 +45,37 @@ public sealed class ConnectionCaps : IDisposable
             return next(context);
         }
 
-        var permit = _caps[capped.Transport].AttemptAcquire();
+        var permit = _caps[(int)capped.Transport]!.AttemptAcquire();
         if (!permit.IsAcquired)
         {
             permit.Dispose();
-            return Refusal(context, capped.Transport).ExecuteAsync(context);
+            var (limit, connections) = CapOf(capped.Transport, _settings);
+            return Problems.RetryLater(context, StatusCodes.Status503ServiceUnavailable, RetryAfter, "Too many connections", $"This host already holds its maximum of {limit} {connections}")
+                .ExecuteAsync(context);
         }
 
         context.Response.RegisterForDispose(permit);
         return next(context);
     };
 
+    /// <summary>Whether <paramref name="transport"/> holds connections open, and so has a cap.</summary>
+    public static bool IsCapped(Transport transport) => transport is Transport.Sse or Transport.WebSocket or Transport.LongPoll;
+
     public void Dispose()
     {
-        foreach (var cap in _caps.Values)
+        foreach (var cap in _caps)
         {
-            cap.Dispose();
+            cap?.Dispose();
         }
     }
 
-    private int Limit(Transport transport) => transport switch
+    private static (int Limit, string Connections) CapOf(Transport transport, RealtimeOptions settings) => transport switch
     {
-        Transport.Sse => _settings.MaxSseConnections,
-        Transport.WebSocket => _settings.MaxWebSocketConnections,
-        Transport.LongPoll => _settings.MaxLongPollConnections,
+        Transport.Sse => (settings.MaxSseConnections, "SSE streams"),
+        Transport.WebSocket => (settings.MaxWebSocketConnections, "WebSockets"),
+        Transport.LongPoll => (settings.MaxLongPollConnections, "long polls"),
         _ => throw new ArgumentOutOfRangeException(nameof(transport), transport, "Only long-lived transports have a cap."),
     };
-
-    private IResult Refusal(HttpContext context, Transport transport)
-    {
-        var what = transport switch
-        {
-            Transport.Sse => "SSE streams",
-            Transport.WebSocket => "WebSockets",
-            _ => "long polls",
-        };
-        return Problems.RetryLater(context, StatusCodes.Status503ServiceUnavailable, RetryAfter, "Too many connections", $"This host already holds its maximum of {Limit(transport)} {what}");
-    }
 
     internal sealed record CappedTransport(Transport Transport);
 }
@@ -94,7 +90,7 @@ public static class ConnectionCapsExtensions
 
     /// <summary>Counts the endpoint's requests against its transport's cap.</summary>
     public static TBuilder RequireConnectionCap<TBuilder>(this TBuilder endpoint, Transport transport) where TBuilder : IEndpointConventionBuilder =>
-        ConnectionCaps.Capped.Contains(transport)
+        ConnectionCaps.IsCapped(transport)
             ? endpoint.WithMetadata(new ConnectionCaps.CappedTransport(transport))
             : throw new ArgumentOutOfRangeException(nameof(transport), transport, "Only long-lived transports have a cap.");
 }

@@ -10,7 +10,7 @@ namespace RealtimeDemo.Security;
 /// </summary>
 /// <remarks>
 /// The key never reaches the logs: request logging writes the path without the query, and the framework's own
-/// request lines (which include the query) are below the level the host logs at by default.
+/// request lines (which include the query) are switched off (<c>Hosting/ObservabilityExtensions.cs</c>).
 /// </remarks>
 internal static class PublishKey
 {
@@ -26,10 +26,13 @@ internal static class PublishKey
         Wrong,
     }
 
+    /// <summary>Whether publishing needs the key on this host.</summary>
+    public static bool IsRequired(RealtimeOptions options) => options.PublishKey is not null;
+
     /// <param name="allowQueryToken">Whether a <c>token</c> query parameter counts (WebSocket upgrades only).</param>
     public static Check Verify(HttpRequest request, RealtimeOptions options, bool allowQueryToken)
     {
-        if (options.PublishKey is not { } key)
+        if (!IsRequired(options))
         {
             return Check.Granted;
         }
@@ -41,7 +44,7 @@ internal static class PublishKey
         }
 
         // Constant-time: how long the comparison takes must not tell how much of a guess was right.
-        return CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), Encoding.UTF8.GetBytes(key))
+        return CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), Encoding.UTF8.GetBytes(options.PublishKey!))
             ? Check.Granted
             : Check.Wrong;
     }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using Microsoft.Extensions.Options;
@@ -14,6 +15,8 @@ namespace RealtimeDemo.Transports;
 /// </summary>
 internal static class LongPollTransport
 {
+    private static readonly SearchValues<char> Numeral = SearchValues.Create("0123456789.");
+
     public static IEndpointRouteBuilder MapLongPoll(this IEndpointRouteBuilder app)
     {
         app.MapGet("/api/longpoll", PollAsync).RequireConnectionCap(Transport.LongPoll);
@@ -95,7 +98,7 @@ internal static class LongPollTransport
 
         // Digits and a point only, so "Infinity" and "NaN" are refused; a numeral too long for a double parses as
         // infinity, which is merely above the cap.
-        if (text.AsSpan().ContainsAnyExcept("0123456789.")
+        if (text.AsSpan().ContainsAnyExcept(Numeral)
             || !double.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var seconds))
         {
             problem = Problems.Invalid("timeout", $"must be a number of seconds from 0 to {options.LongPollMaxTimeout.TotalSeconds:0.###}");

@@ -61,7 +61,8 @@ internal static class SseTransport
         // One rule for a reader that stops reading, the same on both streams: a write blocked past
         // Realtime:SendTimeout drops it (the watchdog), logged and counted. Kestrel's minimum response data rate
         // would also cut a stalled SSE reader, but by a rate rather than a time, silently, and not WebSockets at all:
-        // it is off for this response, so the one configurable rule applies.
+        // it is off for this response, so the one configurable rule applies. (Over HTTP/2 Kestrel offers no per-request
+        // rate; there its server-wide minimum applies to streams as well.)
         if (context.Features.Get<IHttpMinResponseDataRateFeature>() is { } minimumRate)
         {
             minimumRate.MinDataRate = null;

@@ -85,14 +85,15 @@ internal static partial class WebSocketTransport
 
     /// <summary>One connection: a send loop that follows the log, and a receive loop that takes the client's messages.</summary>
     /// <remarks>
-    /// Its logger is the one <c>ILogger&lt;Session&gt;</c> every connection shares: Serilog's logger factory makes a
-    /// new logger, with caches of its own, on every <c>CreateLogger</c> call.
-    /// </remarks>
-    /// <remarks>
+    /// Its logger is the one <c>ILogger&lt;Session&gt;</c> every connection shares (category
+    /// <c>…WebSocketTransport.Session</c>): Serilog's logger factory makes a new logger, with caches of its own, on every
+    /// <c>CreateLogger</c> call.
+    /// <para>
     /// Frames are sent without a cancellation token. With a cancellable one the platform's socket takes its slow path
     /// for every frame (an async state machine and a token registration each), and cancelling a send in flight aborts
     /// the whole socket, which would lose the close handshake. Stopping is checked between frames instead; a send
     /// stuck on a client that stopped reading ends when the connection is aborted (the watchdog, or the client leaving).
+    /// </para>
     /// </remarks>
     private sealed class Session(
         WebSocket socket,
@@ -177,7 +178,6 @@ internal static partial class WebSocketTransport
                         // Watched per frame: the timeout bounds one write, however long the batch.
                         watch.Writing();
                         await socket.SendAsync(events.Span[sent].Json, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
-                        watch.Written();
                     }
                 }
                 finally
@@ -328,7 +328,9 @@ internal static partial class WebSocketTransport
             }
             catch (EventLogUnavailableException exception)
             {
-                return ControlMessages.Error("event", $"event was not published: {exception.Message} Try again shortly.");
+                // The store's own words (a timeout says the event may have been published after all), and the retry time a
+                // POST gets in its Retry-After.
+                return ControlMessages.Error("event", $"{exception.Message.TrimEnd('.')}; retry after {Problems.RetryAfterSeconds(EventLogUnavailableHandler.RetryAfter)} s");
             }
         }
 
