@@ -12,7 +12,7 @@ namespace RealtimeDemo.Bench.Baselines;
 /// </summary>
 public sealed class RawSseBroadcast(IHostApplicationLifetime lifetime, ILogger<RawSseBroadcast> logger) : IEventSink
 {
-    public FanOut Clients { get; } = new("raw-sse", logger);
+    private FanOut Clients { get; } = new("raw-sse", logger);
 
     public void Publish(EncodedEvent ev) => Clients.Publish(ev.SseFrame);
 

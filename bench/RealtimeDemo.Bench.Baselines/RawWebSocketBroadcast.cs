@@ -15,7 +15,7 @@ public sealed class RawWebSocketBroadcast(IHostApplicationLifetime lifetime, ILo
     /// <summary>How long a client gets to answer our close frame before its connection is aborted.</summary>
     private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);
 
-    public FanOut Clients { get; } = new("raw-websocket", logger);
+    private FanOut Clients { get; } = new("raw-websocket", logger);
 
     public void Publish(EncodedEvent ev) => Clients.Publish(ev.Json);
 

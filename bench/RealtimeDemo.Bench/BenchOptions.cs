@@ -39,10 +39,10 @@ public sealed record BenchOptions
     public int Idle { get; init; }
 
     /// <summary>
-    /// Idle mode's measured window: <see cref="Seconds"/>, but at least 75 s, a whole number of the host's 15 s SSE
-    /// heartbeats and WebSocket pings and of its 25 s long-poll holds, so each is counted as often as it happens.
+    /// Idle mode's measured window: <see cref="Seconds"/> rounded up to a whole 75 s, a whole number of the host's 15 s
+    /// SSE heartbeats and WebSocket pings and of its 25 s long-poll holds, so each is counted as often as it happens.
     /// </summary>
-    public TimeSpan IdleWindow => TimeSpan.FromSeconds(Math.Max(Seconds, 75));
+    public TimeSpan IdleWindow => TimeSpan.FromSeconds(Math.Max(1, (Seconds + 74) / 75) * 75);
 
     /// <summary>The baselines asked for; null: every one the mode runs (<see cref="AllBaselines"/>, <see cref="IdleBaselines"/>).</summary>
     public IReadOnlyList<string>? Baselines { get; init; }
@@ -59,7 +59,7 @@ public sealed record BenchOptions
     public const string Usage = """
         RealtimeDemo.Bench: the four transports (and baselines) under one workload, side by side.
 
-          --url URL             a running RealtimeDemo host (default: start one, in Release, on loopback)
+          --url URL             a running RealtimeDemo host (default: start one, built as the bench is, on loopback)
           --transports LIST     short-poll,long-poll,sse,websocket (default: all)
           --clients N           subscribers per transport (default 100)
           --rate N              events per second, published server-side (default 10)
@@ -67,7 +67,7 @@ public sealed record BenchOptions
           --warmup N            seconds of the same load before each measured window, not counted (default 5; 0: none)
           --poll-interval S     the short-poll interval in seconds (default 1)
           --idle N              idle mode: N idle connections per long-lived transport, their traffic measured
-                                over --seconds but at least 75 s (whole heartbeat and long-poll periods)
+                                over --seconds rounded up to a multiple of 75 s (whole heartbeat and long-poll periods)
           --baselines LIST      raw-websocket,raw-sse,signalr-websockets,signalr-sse,signalr-longpolling
                                 (default: all; idle mode runs the raw ones only)
           --no-baselines        skip the raw-Kestrel and SignalR baselines
@@ -98,6 +98,17 @@ public sealed record BenchOptions
                 "--out" => options with { Out = Value() },
                 _ => throw new ArgumentException($"Unknown option {name}."),
             };
+        }
+
+        // What a host the bench did not start cannot give: its memory (idle mode), or a Redis of the bench's choosing.
+        if (options.Url is not null && options.Idle > 0)
+        {
+            throw new ArgumentException("--idle measures the server's memory: it needs a host the bench starts (no --url).");
+        }
+
+        if (options.Url is not null && options.Redis is not null)
+        {
+            throw new ArgumentException("--redis configures a host the bench starts: it cannot be used with --url.");
         }
 
         return options;

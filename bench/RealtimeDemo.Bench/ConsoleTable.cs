@@ -61,10 +61,10 @@ public static class ConsoleTable
         return text.ToString();
     }
 
-    internal static string Workload(BenchSettings settings) =>
-        $"{Figures.Count(settings.Clients)} clients per transport, {Figures.Plain(settings.Rate)} events/s for "
-        + $"{Figures.Count(settings.Seconds)} s{(settings.Idle > 0 ? "" : $" after {Figures.Count(settings.WarmupSeconds)} s of warm-up")}, short-poll every {Figures.Plain(settings.PollIntervalSeconds)} s"
-        + (settings.Idle > 0 ? $", idle mode {Figures.Count(settings.Idle)} connections" : string.Empty);
+    internal static string Workload(BenchSettings settings) => settings.Idle > 0
+        ? $"idle mode: {Figures.Count(settings.Idle)} connections per transport, nothing published, their traffic measured over whole heartbeat periods"
+        : $"{Figures.Count(settings.Clients)} clients per transport, {Figures.Plain(settings.Rate)} events/s for "
+            + $"{Figures.Count(settings.Seconds)} s after {Figures.Count(settings.WarmupSeconds)} s of warm-up, short-poll every {Figures.Plain(settings.PollIntervalSeconds)} s";
 
     private static string Marked(string transport, bool baseline) => (baseline ? "  " : "* ") + transport;
 

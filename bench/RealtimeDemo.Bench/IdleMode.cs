@@ -16,35 +16,19 @@ public static class IdleMode
         await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken); // let the freshly started server settle
         var before = process.RssBytes();
 
-        var clients = new List<BenchClient>(connections);
-        using var gate = new SemaphoreSlim(128);
+        await using var group = new ClientGroup(Enumerable.Range(0, connections).Select(_ => BenchClient.Create(transport, context)).ToList(), cancellationToken);
         var connected = 0;
-        await Task.WhenAll(Enumerable.Range(0, connections).Select(async _ =>
+        await group.ConnectAsync(parallelism: 128, connected: () =>
         {
-            var client = BenchClient.Create(transport, context);
-            await gate.WaitAsync(cancellationToken);
-            try
+            if (Interlocked.Increment(ref connected) % 1000 == 0)
             {
-                await client.ConnectAsync(cancellationToken);
-                lock (clients)
-                {
-                    clients.Add(client);
-                }
-
-                if (Interlocked.Increment(ref connected) % 1000 == 0)
-                {
-                    Console.WriteLine($"{transport,-20} {connected,6:N0} idle connections open");
-                }
+                Console.WriteLine($"{transport,-20} {connected,6:N0} idle connections open");
             }
-            finally
-            {
-                gate.Release();
-            }
-        }));
+        });
 
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var receiving = clients.Select(client => Task.Run(() => client.ReceiveAsync(stop.Token), CancellationToken.None)).ToList();
+        group.StartReceiving();
         long after, heartbeatBytes;
+        int failures;
         try
         {
             await Task.Delay(TimeSpan.FromSeconds(3), cancellationToken);
@@ -55,9 +39,14 @@ public static class IdleMode
         }
         finally
         {
-            // Also when stopped: every connection ends before its HTTP stack is disposed.
-            await stop.CancelAsync();
-            await Task.WhenAll(receiving).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            // Also when stopped; the group closes every connection before the HTTP stack goes.
+            failures = await group.StopAsync();
+        }
+
+        if (failures > 0)
+        {
+            // Their traffic stopped early: the heartbeat figure is low by their share.
+            Console.WriteLine($"{transport,-20} {failures:N0} of {connections:N0} idle connections ended before the window did");
         }
 
         Console.WriteLine($"{transport,-20} {connections,6:N0} idle: {(after - before) / 1024.0 / connections:0.0} KB each, {heartbeatBytes / (double)connections / window.TotalMinutes:0} B/min each");

@@ -18,11 +18,10 @@ public static class LoadRun
         using var rig = await ClientRig.PrepareAsync(target, TimeSpan.FromSeconds(options.PollIntervalSeconds), cancellationToken);
         var (context, control, head) = (rig.Context, rig.Control, rig.Head);
         var (wire, recorder) = (context.Wire, context.Recorder);
-        var clients = Enumerable.Range(0, options.Clients).Select(_ => BenchClient.Create(transport, context)).ToList();
-        await ConnectAllAsync(clients, cancellationToken);
-
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var receiving = clients.Select(client => ReceiveQuietlyAsync(client, stop.Token)).ToList();
+        await using var group = new ClientGroup(Enumerable.Range(0, options.Clients).Select(_ => BenchClient.Create(transport, context)).ToList(), cancellationToken);
+        var clients = group.Clients;
+        await group.ConnectAsync(parallelism: 64);
+        group.StartReceiving();
         var progress = new ProgressLine(transport, options.Clients);
         double measured;
         long last;
@@ -70,9 +69,8 @@ public static class LoadRun
         }
         finally
         {
-            // Also when the run throws or is stopped: every client ends before its HTTP stack is disposed.
-            await stop.CancelAsync();
-            failures = (await Task.WhenAll(receiving)).Count(failed => failed);
+            // Also when the run throws or is stopped; the group closes every client before the HTTP stack goes.
+            failures = await group.StopAsync();
         }
 
         progress.Finish(recorder.Delivered, failures);
@@ -101,42 +99,6 @@ public static class LoadRun
             cpu is null or 0 ? null : Math.Round(delivered / cpu.Value, 0),
             target.Process is null ? null : peakRss,
             recorder.Histogram());
-    }
-
-    private static async Task ConnectAllAsync(List<BenchClient> clients, CancellationToken cancellationToken)
-    {
-        // Bounded parallelism: a thousand handshakes at once would only measure the accept queue.
-        using var gate = new SemaphoreSlim(64);
-        await Task.WhenAll(clients.Select(async client =>
-        {
-            await gate.WaitAsync(cancellationToken);
-            try
-            {
-                await client.ConnectAsync(cancellationToken);
-            }
-            finally
-            {
-                gate.Release();
-            }
-        }));
-    }
-
-    // True when the client ended before being stopped (dropped, or failed): its missing events show up as lost.
-    private static async Task<bool> ReceiveQuietlyAsync(BenchClient client, CancellationToken stop)
-    {
-        try
-        {
-            await client.ReceiveAsync(stop);
-            return !stop.IsCancellationRequested;
-        }
-        catch (Exception) when (stop.IsCancellationRequested)
-        {
-            return false;
-        }
-        catch (Exception)
-        {
-            return true;
-        }
     }
 }
 

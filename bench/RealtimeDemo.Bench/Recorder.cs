@@ -50,8 +50,8 @@ public sealed class Recorder
             return;
         }
 
-        client.Saw(seq, FirstSeq);
-        if (!_measuring)
+        // A duplicate is counted as such, not as a delivery: it would lower the cost per delivery it did not make.
+        if (!client.Saw(seq, FirstSeq) || !_measuring)
         {
             return;
         }
@@ -175,10 +175,11 @@ public sealed class ClientProgress
 
     public long Duplicated { get; private set; }
 
-    /// <summary>The highest seq seen so far (0 before any).</summary>
+    /// <summary>The highest seq seen so far (-1 before any).</summary>
     public long Last => _next - 1;
 
-    public void Saw(long seq, long firstSeq)
+    /// <summary>Notes <paramref name="seq"/>; false when it was seen before (a duplicate, not a delivery).</summary>
+    public bool Saw(long seq, long firstSeq)
     {
         if (_next == 0)
         {
@@ -188,11 +189,12 @@ public sealed class ClientProgress
         if (seq < _next)
         {
             Duplicated++;
-            return;
+            return false;
         }
 
         Lost += seq - _next;
         _next = seq + 1;
+        return true;
     }
 
     /// <summary>At the end: everything up to <paramref name="lastSeq"/> not seen is lost.</summary>

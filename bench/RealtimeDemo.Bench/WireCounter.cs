@@ -26,7 +26,7 @@ public sealed class WireCounter
 
     public void CountEmpty() => Interlocked.Increment(ref _emptyResponses);
 
-    /// <summary>A handler whose connections are counted; share one per run.</summary>
+    /// <summary>A handler whose connections are counted, into this counter (a run's clients may share one or make their own).</summary>
     public HttpMessageHandler CreateHandler() => new RequestCounter(this)
     {
         InnerHandler = new SocketsHttpHandler
@@ -72,7 +72,8 @@ public sealed class WireCounter
         {
             Interlocked.Increment(ref counter._requests);
             var response = await base.SendAsync(request, cancellationToken);
-            if (response.StatusCode == HttpStatusCode.NoContent)
+            // An answer with no body at all (a 204, or SignalR's empty long poll, a 200 of length 0) carried nothing.
+            if (response.StatusCode == HttpStatusCode.NoContent || response.Content.Headers.ContentLength == 0)
             {
                 counter.CountEmpty();
             }

@@ -7,8 +7,8 @@ namespace RealtimeDemo.Bench.Clients;
 /// <param name="StartCursor">Where RealtimeDemo clients start (the head before publishing began); null for baselines.</param>
 public sealed record ClientContext(Uri Server, HttpClient Http, HttpMessageInvoker Invoker, WireCounter Wire, Recorder Recorder, string? StartCursor, TimeSpan PollInterval);
 
-/// <summary>One subscriber: connects, reports ready, then receives until cancelled.</summary>
-public abstract class BenchClient(ClientContext context)
+/// <summary>One subscriber: connects, reports ready, then receives until cancelled; disposing closes it.</summary>
+public abstract class BenchClient(ClientContext context) : IAsyncDisposable
 {
     protected ClientContext Context { get; } = context;
 
@@ -19,6 +19,9 @@ public abstract class BenchClient(ClientContext context)
 
     /// <summary>Receives until cancelled; a drop ends it (and shows up as lost events).</summary>
     public abstract Task ReceiveAsync(CancellationToken cancellationToken);
+
+    /// <summary>Closes the connection, whether or not it ever connected or received.</summary>
+    public virtual ValueTask DisposeAsync() => ValueTask.CompletedTask;
 
     protected void Record(ReadOnlySpan<byte> eventJson) => Context.Recorder.Record(Progress, eventJson);
 

@@ -37,8 +37,6 @@ public sealed class SignalRClient(ClientContext context, HttpTransportType trans
 
     public override async Task ReceiveAsync(CancellationToken cancellationToken)
     {
-        await using var connection = _connection!;
-
         // Until stopped (which throws, as with the other clients), or until the connection closes: ending before
         // being stopped, with the error or without, counts the client as failed.
         var error = await _closed.Task.WaitAsync(cancellationToken);
@@ -47,4 +45,6 @@ public sealed class SignalRClient(ClientContext context, HttpTransportType trans
             throw new IOException("The SignalR connection closed.", error);
         }
     }
+
+    public override ValueTask DisposeAsync() => _connection?.DisposeAsync() ?? ValueTask.CompletedTask;
 }

@@ -18,7 +18,7 @@ public sealed class WebSocketClient(ClientContext context, string path, bool wit
 
     public override async Task ReceiveAsync(CancellationToken cancellationToken)
     {
-        using var socket = _socket;
+        var socket = _socket;
         var buffer = new byte[16 * 1024];
         var length = 0;
         while (!cancellationToken.IsCancellationRequested)
@@ -40,5 +40,11 @@ public sealed class WebSocketClient(ClientContext context, string path, bool wit
                 Array.Resize(ref buffer, buffer.Length * 2);
             }
         }
+    }
+
+    public override ValueTask DisposeAsync()
+    {
+        _socket.Dispose();
+        return ValueTask.CompletedTask;
     }
 }

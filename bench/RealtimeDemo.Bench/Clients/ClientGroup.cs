@@ -1,0 +1,77 @@
+namespace RealtimeDemo.Bench.Clients;
+
+/// <summary>
+/// One run's clients: connected with bounded parallelism, receiving until stopped, and always closed, whether the run
+/// completes, fails while connecting or is stopped. Dispose it before the HTTP stack the clients share.
+/// </summary>
+public sealed class ClientGroup(IReadOnlyList<BenchClient> clients, CancellationToken cancellationToken) : IAsyncDisposable
+{
+    private readonly CancellationTokenSource _stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+    private List<Task<bool>>? _receiving;
+
+    public IReadOnlyList<BenchClient> Clients => clients;
+
+    /// <summary>Connects every client, <paramref name="parallelism"/> at a time (thousands of handshakes at once would only measure the accept queue).</summary>
+    public async Task ConnectAsync(int parallelism, Action? connected = null)
+    {
+        using var gate = new SemaphoreSlim(parallelism);
+        await Task.WhenAll(clients.Select(async client =>
+        {
+            await gate.WaitAsync(cancellationToken);
+            try
+            {
+                await client.ConnectAsync(cancellationToken);
+                connected?.Invoke();
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }));
+    }
+
+    public void StartReceiving() => _receiving = clients.Select(client => ReceiveQuietlyAsync(client, _stop.Token)).ToList();
+
+    /// <summary>Stops receiving; returns how many clients ended before that (dropped, or failed).</summary>
+    public async Task<int> StopAsync()
+    {
+        await _stop.CancelAsync();
+        return _receiving is null ? 0 : (await Task.WhenAll(_receiving)).Count(failed => failed);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        foreach (var client in clients)
+        {
+            try
+            {
+                await client.DisposeAsync();
+            }
+            catch (Exception)
+            {
+                // Closing what may never have opened: nothing to report.
+            }
+        }
+
+        _stop.Dispose();
+    }
+
+    // True when the client ended before being stopped: its missing events show up as lost.
+    private static async Task<bool> ReceiveQuietlyAsync(BenchClient client, CancellationToken stop)
+    {
+        try
+        {
+            await client.ReceiveAsync(stop);
+            return !stop.IsCancellationRequested;
+        }
+        catch (Exception) when (stop.IsCancellationRequested)
+        {
+            return false;
+        }
+        catch (Exception)
+        {
+            return true;
+        }
+    }
+}
