@@ -118,6 +118,7 @@ public sealed class DemoTickerTests
         using var ticker = new DemoTicker(log, lease, Options.Create(new RealtimeOptions { TickerEventsPerSecond = 4 }), _time, NullLogger<DemoTicker>.Instance);
         await ticker.StartAsync(cancellationToken);
         await _time.TimerCreatedAsync(cancellationToken);
+        var start = _time.GetUtcNow();
 
         // Another host holds the lease: the tick falls due, the lease is asked, nothing is published.
         _time.Advance(TimeSpan.FromMilliseconds(250));
@@ -131,6 +132,9 @@ public sealed class DemoTickerTests
         // Stopping gives the lease up, so another host need not wait for it to lapse.
         await ticker.StopAsync(cancellationToken);
         Assert.True(lease.Released);
+
+        // Stopped, the ticker has appended all it will: only the tick after the lease was held, none for the one before.
+        Assert.Equal([start.AddMilliseconds(500)], ReadAll(log).Select(e => e.Time));
     }
 
     // Starts a ticker on the fake clock; ExecuteAsync runs on the thread pool, so wait until its timer exists.
@@ -177,8 +181,10 @@ public sealed class DemoTickerTests
 
         public ValueTask<bool> HoldAsync(CancellationToken cancellationToken)
         {
+            // The answer is fixed before the test hears of the question, so it cannot change in between.
+            var held = Held;
             Asked.Release();
-            return ValueTask.FromResult(Held);
+            return ValueTask.FromResult(held);
         }
 
         public ValueTask ReleaseAsync()

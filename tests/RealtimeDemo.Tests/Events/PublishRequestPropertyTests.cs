@@ -287,8 +287,7 @@ public sealed class PublishRequestPropertyTests
 
         using var response = await client.PostAsync("/api/events", new ByteArrayContent(body) { Headers = { ContentType = new("application/json") } }, cancellationToken);
 
-        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        await response.AssertProblemAsync(400, null, cancellationToken);
         var next = await client.PublishAsync("after", new { }, cancellationToken);
         Assert.Equal([next.Id], (await client.PollAsync($"/api/poll?after={head}", cancellationToken)).Events.Select(e => e.Id));
     }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
 using RealtimeDemo.Tests.Infrastructure;
 
 namespace RealtimeDemo.Tests.Hardening;
@@ -33,6 +34,7 @@ public sealed class OriginTests : IAsyncDisposable
         var cancellationToken = TestClients.Deadline();
         var client = _app.CreateClient();
         var before = await client.HeadCursorAsync(cancellationToken);
+        var rateBefore = await TickerRateAsync(client, cancellationToken);
         using var request = new HttpRequestMessage(new HttpMethod(method), path);
         request.Headers.Add("Origin", "https://evil.example");
         if (method != "GET")
@@ -42,11 +44,14 @@ public sealed class OriginTests : IAsyncDisposable
 
         using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
 
-        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        await response.AssertProblemAsync(403, null, cancellationToken);
         Assert.False(response.Headers.Contains("Access-Control-Allow-Origin"));
         Assert.Equal(before, await client.HeadCursorAsync(cancellationToken));
+        Assert.Equal(rateBefore, await TickerRateAsync(client, cancellationToken)); // the PUT's 5 events/s was not applied
     }
+
+    private static async Task<double> TickerRateAsync(HttpClient client, CancellationToken cancellationToken) =>
+        (await client.GetFromJsonAsync<JsonElement>("/api/ticker", cancellationToken)).GetProperty("eventsPerSecond").GetDouble();
 
     [Theory]
     [InlineData(Listed)]

@@ -44,9 +44,8 @@ public sealed class PublishKeyTests : IAsyncDisposable
 
         using var response = await client.SendAsync(request, cancellationToken);
 
-        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        await response.AssertProblemAsync(401, null, cancellationToken);
         Assert.Equal(challenge, response.Headers.WwwAuthenticate.ToString());
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         Assert.Equal(before, await client.HeadCursorAsync(cancellationToken));
     }
 
@@ -141,8 +140,7 @@ public sealed class PublishKeyTests : IAsyncDisposable
 
         using var response = await client.SendAsync(request, cancellationToken);
 
-        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        await response.AssertProblemAsync(401, null, cancellationToken);
     }
 
     [Fact]
