@@ -125,13 +125,19 @@ public static class TestClients
 
     /// <summary>
     /// Polls <paramref name="path"/> (short or long, with or without a query) from <paramref name="cursor"/>, following
-    /// each answer's cursor, until <paramref name="count"/> events have arrived; a gap fails the test.
+    /// each answer's cursor, until <paramref name="count"/> events have arrived; a gap fails the test. With
+    /// <paramref name="interval"/>, a short-poll client's pause between polls.
     /// </summary>
-    public static async Task<List<WireEvent>> PollUntilAsync(this HttpClient client, string path, string cursor, int count, CancellationToken cancellationToken)
+    public static async Task<List<WireEvent>> PollUntilAsync(this HttpClient client, string path, string cursor, int count, CancellationToken cancellationToken, TimeSpan? interval = null)
     {
         var events = new List<WireEvent>(count);
         while (events.Count < count)
         {
+            if (interval is { } pause)
+            {
+                await Task.Delay(pause, cancellationToken);
+            }
+
             var body = await client.PollAsync($"{path}{(path.Contains('?') ? '&' : '?')}after={cursor}", cancellationToken);
             Assert.False(body.Gap, $"A gap after {cursor}.");
             events.AddRange(body.Events);
