@@ -72,8 +72,10 @@ public sealed class WireCounter
         {
             Interlocked.Increment(ref counter._requests);
             var response = await base.SendAsync(request, cancellationToken);
-            // An answer with no body at all (a 204, or SignalR's empty long poll, a 200 of length 0) carried nothing.
-            if (response.StatusCode == HttpStatusCode.NoContent || response.Content.Headers.ContentLength == 0)
+            // A poll answered with no body at all (a 204, or SignalR's empty long poll, a 200 of length 0) brought nothing.
+            // Only GETs: a client's own sends (SignalR's pings are POSTs) are answered empty by design.
+            if (request.Method == HttpMethod.Get
+                && (response.StatusCode == HttpStatusCode.NoContent || response.Content.Headers.ContentLength == 0))
             {
                 counter.CountEmpty();
             }
