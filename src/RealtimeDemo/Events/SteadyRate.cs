@@ -7,6 +7,7 @@ namespace RealtimeDemo.Events;
 /// <remarks>
 /// A busy machine fires a timer late, and <see cref="PeriodicTimer"/> folds missed ticks into one; so the ticks are
 /// counted from the clock instead of from the timer's callbacks (at most a second's backlog at once after a stall).
+/// The timer only says when to look.
 /// </remarks>
 public sealed class SteadyRate(double eventsPerSecond, TimeProvider time)
 {
@@ -102,7 +103,10 @@ public sealed class SteadyRate(double eventsPerSecond, TimeProvider time)
                     continue;
                 }
 
-                var due = (long)((time.GetElapsedTime(_started).TotalSeconds * rate) + 1e-9);
+                // Rounded, not truncated: a timer fires up to a millisecond before the clock says its period is over,
+                // and at a low rate a truncated count would put the tick off by a whole period (past the backlog cap:
+                // dropped). Each firing counts the tick nearest to it.
+                var due = (long)Math.Round(time.GetElapsedTime(_started).TotalSeconds * rate, MidpointRounding.AwayFromZero);
                 var ticks = Math.Min(due - _counted, (long)Math.Ceiling(rate));
                 _counted = due;
                 if (ticks > 0)

@@ -97,6 +97,27 @@ public sealed class DemoTickerTests
         await ticker.StopAsync(cancellationToken);
     }
 
+    [Fact]
+    public async Task TimerFiringAHairEarlyCostsNoTick()
+    {
+        var cancellationToken = TestClients.Deadline();
+
+        // A real timer fires up to a millisecond before the clock says its period is over. At one tick per second a
+        // tick counted from the clock would then fall due only at the next firing, a second late, and with it the next.
+        _time.TimersEarlyBy = TimeSpan.FromMilliseconds(1);
+        var (log, ticker) = await StartTickerAsync(eventsPerSecond: 1, cancellationToken);
+        using var _ = ticker;
+        var start = _time.GetUtcNow();
+
+        for (var expected = 1; expected <= 5; expected++)
+        {
+            await AdvanceUntilSeqAsync(log, TimeSpan.FromMilliseconds(999), expected, cancellationToken);
+        }
+
+        await ticker.StopAsync(cancellationToken);
+        Assert.Equal(Enumerable.Range(1, 5).Select(k => start.AddMilliseconds(999 * k)), ReadAll(log).Select(e => e.Time));
+    }
+
     [Theory]
     [InlineData(-1)]
     [InlineData(1001)]
@@ -194,19 +215,25 @@ public sealed class DemoTickerTests
         }
     }
 
-    /// <summary>A fake clock that also tells when a timer has been created on it.</summary>
+    /// <summary>A fake clock that also tells when a timer has been created on it, and can make its timers fire early.</summary>
     private sealed class ObservedTime() : FakeTimeProvider(new DateTimeOffset(2026, 11, 23, 18, 0, 0, TimeSpan.Zero))
     {
         private readonly SemaphoreSlim _created = new(0);
+
+        /// <summary>How much shorter than asked the due time and period of every timer created from now on are.</summary>
+        public TimeSpan TimersEarlyBy { get; set; }
 
         /// <summary>Waits for the next timer created on this clock (each creation is awaited once).</summary>
         public Task TimerCreatedAsync(CancellationToken cancellationToken) => _created.WaitAsync(cancellationToken);
 
         public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
         {
-            var timer = base.CreateTimer(callback, state, dueTime, period);
+            var timer = base.CreateTimer(callback, state, Early(dueTime), Early(period));
             _created.Release();
             return timer;
         }
+
+        // Infinite (-1 ms) and zero stay as they are.
+        private TimeSpan Early(TimeSpan time) => time > TimersEarlyBy ? time - TimersEarlyBy : time;
     }
 }
