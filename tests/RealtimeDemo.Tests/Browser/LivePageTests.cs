@@ -59,6 +59,7 @@ public sealed partial class LivePageTests(BrowserFixture browser) : IClassFixtur
         foreach (var transport in Transports)
         {
             var panel = Panel(page, transport);
+            var connectionsBefore = (await client.TransportStatsAsync(transport, cancellationToken)).GetProperty("requests").GetInt64();
             await panel.Locator("[data-action=drop]").ClickAsync();
 
             // Published while the panel is down: it must catch up from its cursor once it reconnects.
@@ -66,6 +67,12 @@ public sealed partial class LivePageTests(BrowserFixture browser) : IClassFixtur
 
             await ExpectEventsAsync(page, transport, meanwhile);
             await Assertions.Expect(panel.Locator("[data-counter=reconnects]")).Not.ToHaveTextAsync("0");
+            if (transport is "sse" or "websocket")
+            {
+                // The stream was really cut and opened again, once: the events came over a new connection, from its cursor.
+                Assert.Equal(connectionsBefore + 1, (await client.TransportStatsAsync(transport, cancellationToken)).GetProperty("requests").GetInt64());
+                await client.WaitForOpenConnectionsAsync(transport, 1, cancellationToken);
+            }
         }
 
         foreach (var transport in Transports)

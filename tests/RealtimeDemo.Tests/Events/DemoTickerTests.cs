@@ -44,10 +44,11 @@ public sealed class DemoTickerTests
     public async Task RateZeroPausesTheTickerUntilARateIsSet()
     {
         var cancellationToken = TestClients.Deadline();
-        var log = new InMemoryEventLog(100, _time);
-        using var ticker = NewTicker(log, eventsPerSecond: 0);
-        await ticker.StartAsync(cancellationToken);
 
+        // Ticking first, so the ticker is known to be running (its timer exists) before it is paused.
+        var (log, ticker) = await StartTickerAsync(eventsPerSecond: 2, cancellationToken);
+        using var _ = ticker;
+        await Task.Run(() => ticker.EventsPerSecond = 0, cancellationToken).WaitAsync(cancellationToken);
         _time.Advance(TimeSpan.FromMinutes(1));
         var set = _time.GetUtcNow();
 

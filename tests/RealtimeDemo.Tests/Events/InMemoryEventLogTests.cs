@@ -19,6 +19,8 @@ public sealed class InMemoryEventLogTests : EventLogContract
         var first = new InMemoryEventLog(16, _time);
         var second = new InMemoryEventLog(16, _time);
 
+        // Twelve hex digits: a valid epoch, and never one a test's made-up foreign epoch (with a 'z') could equal.
+        Assert.Matches("^[0-9a-f]{12}$", first.Epoch);
         Assert.True(EventCursor.IsEpochText(first.Epoch));
         Assert.NotEqual(first.Epoch, second.Epoch);
         Assert.Equal(16, first.Retention);

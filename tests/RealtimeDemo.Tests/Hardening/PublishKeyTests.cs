@@ -89,10 +89,14 @@ public sealed class PublishKeyTests : IAsyncDisposable
         var cancellationToken = TestClients.Deadline();
         using var socket = new ClientWebSocket();
         socket.Options.SetRequestHeader("Authorization", "Basic dXNlcjpwYXNz");
+        using var publisher = _app.CreateSocketClient();
+        publisher.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Key);
 
         await socket.ConnectAsync(_app.WebSocketUri("/ws"), cancellationToken);
-
         Assert.Equal("welcome", (await socket.ReceiveJsonAsync(cancellationToken))?.GetProperty("control").GetString());
+        var published = await publisher.PublishAsync("chat", new { text = "read without a key" }, cancellationToken);
+
+        Assert.Equal(published.Id, Assert.Single(await socket.ReceiveEventsAsync(1, cancellationToken)).Id);
     }
 
     [Fact]
