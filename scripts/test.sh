@@ -16,7 +16,8 @@ packages=()
 [ -x "${NGINX_PATH:-/usr/sbin/nginx}" ] || packages+=(nginx)
 [ -n "${REDIS_URL:-}" ] || [ -x "${REDIS_SERVER_PATH:-/usr/bin/redis-server}" ] || packages+=(redis-server)
 if [ ${#packages[@]} -gt 0 ]; then
-  if [ "${CI:-}" = "true" ]; then
+  ci="${CI:-}"
+  if [ "${ci,,}" = "true" ] || [ "$ci" = "1" ]; then # what the tests take for CI, too
     scripts/ensure-packages.sh "${packages[@]}"
   else
     scripts/ensure-packages.sh "${packages[@]}" || echo "test.sh: could not install ${packages[*]}; the tests that need them will be skipped." >&2
