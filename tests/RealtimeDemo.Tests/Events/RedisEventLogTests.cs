@@ -87,6 +87,44 @@ public sealed class RedisEventLogTests(RedisServer redis) : EventLogContract, IC
     }
 
     [Fact]
+    public async Task AReaderCrossingIntoANewEpochIsNeverShownItEmpty()
+    {
+        // A new epoch's window must reach readers holding what was read of it. Shown empty for a moment, it would move a
+        // reader to (epoch, 0); when this host keeps fewer events than the new stream already has, the first event it
+        // then holds lies beyond that cursor, and the reader would meet a second, spurious gap. The reader spins on
+        // another thread so that it reads while the follower changes epochs; twenty losses give it twenty chances.
+        var cancellationToken = TestClients.Deadline(60);
+        var prefix = RedisServer.NewKeyPrefix();
+        var log = await StartLogAsync(prefix, retention: 2);
+        var otherHost = new RedisEventStream(Connection, prefix, retention: 2);
+        var keys = new RedisKey[] { $"{{{prefix}}}:meta", $"{{{prefix}}}:stream" };
+
+        // This host's follower is running once it has caught up on another host's append; until then its first read
+        // could find the stream lost and still empty, and show a new empty epoch, rightly.
+        await otherHost.AppendAsync(log.Head, "test", "{}"u8.ToArray(), 0);
+        await WaitForHeadAsync(log, 1, cancellationToken);
+        for (var loss = 0; loss < 20; loss++)
+        {
+            var before = log.Head;
+            var reading = Task.Factory.StartNew(() => ReadUntilNewEpochSeq(log, before, 5, cancellationToken), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+            // The stream is lost, and another host publishes five events into a new one (sent together, so this host
+            // cannot find the stream lost and still empty; the first append's notification wakes it).
+            var deleted = Connection.GetDatabase().KeyDeleteAsync(keys);
+            var appends = Enumerable.Range(0, 5).Select(_ => otherHost.AppendAsync(new EventCursor(EventCursor.NewEpoch(), 0), "test", "{}"u8.ToArray(), 0)).ToList();
+            await deleted;
+            await Task.WhenAll(appends);
+
+            // The change of epoch comes with events of the new one. (If this host read the five in more than one
+            // batch, its two-event window may also have made the reader skip some: an expired gap, which is fair.)
+            var gaps = await reading;
+            Assert.Equal(GapReason.EpochChanged, gaps[0].Gap);
+            Assert.True(gaps[0].Count > 0, $"Loss {loss}: the new epoch was shown empty, and the reader moved to {gaps[0].Next}.");
+            Assert.All(gaps.Skip(1), gap => Assert.Equal(GapReason.Expired, gap.Gap));
+        }
+    }
+
+    [Fact]
     public async Task ACounterThatWentBackStartsANewEpochInsteadOfReusingSeqs()
     {
         var cancellationToken = TestClients.Deadline();
@@ -235,6 +273,28 @@ public sealed class RedisEventLogTests(RedisServer redis) : EventLogContract, IC
         {
             await _connection.DisposeAsync();
         }
+    }
+
+    // A stream's read loop without the waits: from the cursor, following each read, until it stands at seq of a new
+    // epoch. Returns every read that reported a gap.
+    private static List<LogRead> ReadUntilNewEpochSeq(IEventLog log, EventCursor from, long seq, CancellationToken cancellationToken)
+    {
+        var gaps = new List<LogRead>();
+        var destination = new StoredEvent[10];
+        var cursor = from;
+        while (cursor.Epoch == from.Epoch || cursor.Seq < seq)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var read = log.Read(cursor, destination);
+            if (read.Gap != GapReason.None)
+            {
+                gaps.Add(read);
+            }
+
+            cursor = read.Next;
+        }
+
+        return gaps;
     }
 
     private ConnectionMultiplexer Connection => _connection ??= redis.Connect();
