@@ -29,19 +29,21 @@ public sealed class RedisEventStream(IConnectionMultiplexer redis, string keyPre
     // Shared by both scripts. ARGV[1] is a fresh candidate epoch; ARGV[2] and ARGV[3] the epoch and seq the calling
     // host holds. Adopts the existing epoch, or starts one where there is none. A host of this epoch that holds more
     // than the counter says saw writes Redis has since lost (a restart from a file a second old, a failover): the
-    // stream then gets a new epoch too, so no cursor handed out for a lost event comes to name another one.
+    // stream then gets a new epoch too, so no cursor handed out for a lost event comes to name another one. That epoch
+    // starts after what the stream still holds ('start'): those events were the old epoch's, delivered under it.
     private const string EnsureEpoch = """
         local epoch = redis.call('HGET', KEYS[1], 'epoch')
         if not epoch then
             epoch = ARGV[1]
             redis.call('DEL', KEYS[2])
-            redis.call('HSET', KEYS[1], 'epoch', epoch, 'seq', 0)
+            redis.call('HSET', KEYS[1], 'epoch', epoch, 'seq', 0, 'start', 0)
         end
         local head = tonumber(redis.call('HGET', KEYS[1], 'seq'))
         if epoch == ARGV[2] and tonumber(ARGV[3]) > head then
             epoch = ARGV[1]
-            redis.call('HSET', KEYS[1], 'epoch', epoch)
+            redis.call('HSET', KEYS[1], 'epoch', epoch, 'start', head)
         end
+        local start = tonumber(redis.call('HGET', KEYS[1], 'start')) or 0
         """;
 
     // ARGV 4-7: retention, type, data, time (ms). The id is the seq, so the stream stays in seq order; trimming is
@@ -54,12 +56,15 @@ public sealed class RedisEventStream(IConnectionMultiplexer redis, string keyPre
         """;
 
     // ARGV 4-5: how many to return, retention. A reader of another epoch, or one further behind than the retention,
-    // starts at the oldest event it could keep.
+    // starts at the oldest event it could keep, and never before the epoch's start.
     private const string ReadScript = EnsureEpoch + "\n" + """
         local after = tonumber(ARGV[3])
         local window = tonumber(ARGV[5])
         if epoch ~= ARGV[2] or after < head - window then
             after = math.max(0, head - window)
+        end
+        if after < start then
+            after = start
         end
         local entries = {}
         if after < head then
