@@ -106,9 +106,13 @@ public sealed class SteadyRate(double eventsPerSecond, TimeProvider time)
                 // Rounded, not truncated: a timer fires up to a millisecond before the clock says its period is over,
                 // and at a low rate a truncated count would put the tick off by a whole period (past the backlog cap:
                 // dropped). Each firing counts the tick nearest to it.
-                var due = (long)Math.Round(time.GetElapsedTime(_started).TotalSeconds * rate, MidpointRounding.AwayFromZero);
+                var exact = time.GetElapsedTime(_started).TotalSeconds * rate;
+                var due = (long)Math.Round(exact, MidpointRounding.AwayFromZero);
                 var ticks = Math.Min(due - _counted, (long)Math.Ceiling(rate));
-                _counted = due;
+
+                // A backlog past the cap is dropped, but only ticks whose time has passed: one counted early by the
+                // rounding is left for the next firing.
+                _counted = Math.Max(_counted + ticks, (long)exact);
                 if (ticks > 0)
                 {
                     return (ticks, generation);

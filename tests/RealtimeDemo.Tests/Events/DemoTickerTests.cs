@@ -45,7 +45,7 @@ public sealed class DemoTickerTests
     {
         var cancellationToken = TestClients.Deadline();
 
-        // Ticking first, so the ticker is known to be running (its timer exists) before it is paused.
+        // A rate first, so the ticker is known to be running (its timer exists) before it is paused.
         var (log, ticker) = await StartTickerAsync(eventsPerSecond: 2, cancellationToken);
         using var _ = ticker;
         await Task.Run(() => ticker.EventsPerSecond = 0, cancellationToken).WaitAsync(cancellationToken);
@@ -117,6 +117,23 @@ public sealed class DemoTickerTests
 
         await ticker.StopAsync(cancellationToken);
         Assert.Equal(Enumerable.Range(1, 5).Select(k => start.AddMilliseconds(999 * k)), ReadAll(log).Select(e => e.Time));
+    }
+
+    [Fact]
+    public async Task AFiringLateByMoreThanHalfAPeriodLeavesTheNextTickForItsOwnTime()
+    {
+        var cancellationToken = TestClients.Deadline();
+        var (log, ticker) = await StartTickerAsync(eventsPerSecond: 1, cancellationToken);
+        using var _ = ticker;
+        var start = _time.GetUtcNow();
+
+        // The first firing is seen 0.6 s late, nearer the second tick's time than the first's: it publishes the one tick
+        // that is due. The second still comes when its own time does, not dropped as a backlog it never was.
+        await AdvanceUntilSeqAsync(log, TimeSpan.FromMilliseconds(1600), 1, cancellationToken);
+        await AdvanceUntilSeqAsync(log, TimeSpan.FromMilliseconds(400), 2, cancellationToken);
+
+        await ticker.StopAsync(cancellationToken);
+        Assert.Equal([start.AddMilliseconds(1600), start.AddSeconds(2)], ReadAll(log).Select(e => e.Time));
     }
 
     [Theory]
