@@ -13,13 +13,19 @@ namespace RealtimeDemo.Events;
 public sealed class EventRing
 {
     private readonly StoredEvent?[] _slots;
+    private readonly long _start;
     private StoredEvent? _newest;
-    private long _oldest = 1;
+    private long _oldest;
 
     /// <param name="epoch">The epoch of every event this ring holds.</param>
     /// <param name="capacity">How many of the newest events are kept.</param>
-    public EventRing(string epoch, int capacity)
+    /// <param name="start">
+    /// The seq just before the epoch's first event: 0, except for a shared stream whose new epoch continues the
+    /// counter of one that lost its last writes.
+    /// </param>
+    public EventRing(string epoch, int capacity, long start = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(start);
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         if (!EventCursor.IsEpochText(epoch))
         {
@@ -28,20 +34,21 @@ public sealed class EventRing
 
         Epoch = epoch;
         _slots = new StoredEvent?[capacity];
+        (_start, _oldest) = (start, start + 1);
     }
 
     public string Epoch { get; }
 
     public int Capacity => _slots.Length;
 
-    /// <summary>The cursor of the newest event (seq 0 while the ring is empty).</summary>
-    public EventCursor Head => new(Epoch, Volatile.Read(ref _newest)?.Seq ?? 0);
+    /// <summary>The cursor of the newest event (the epoch's start, normally 0, while the ring is empty).</summary>
+    public EventCursor Head => new(Epoch, Volatile.Read(ref _newest)?.Seq ?? _start);
 
     /// <summary>Adds the next event; readers see it at once (the caller then wakes those waiting).</summary>
     /// <exception cref="ArgumentException">The event is of another epoch, or not newer than <see cref="Head"/>.</exception>
     public void Add(StoredEvent stored)
     {
-        var head = Volatile.Read(ref _newest)?.Seq ?? 0;
+        var head = Volatile.Read(ref _newest)?.Seq ?? _start;
         if (stored.Cursor.Epoch != Epoch || stored.Seq <= head)
         {
             throw new ArgumentException($"Event {stored.Cursor} does not follow {Head}.", nameof(stored));
@@ -72,7 +79,7 @@ public sealed class EventRing
         var gap = after.Epoch == Epoch ? GapReason.None : GapReason.EpochChanged;
         while (true)
         {
-            var head = Volatile.Read(ref _newest)?.Seq ?? 0;
+            var head = Volatile.Read(ref _newest)?.Seq ?? _start;
             if (gap == GapReason.None && after.Seq > head)
             {
                 return new LogRead(0, after, GapReason.Ahead);

@@ -38,5 +38,23 @@ public sealed class EventRingTests
         Assert.Throws<ArgumentException>(() => ring.Add(StoredEvent.Create(new EventCursor("other", 2), "test", EventLogContract.Data("{}"), DateTimeOffset.UnixEpoch)));
     }
 
+    [Fact]
+    public void AnEpochThatContinuesACounterStandsThereWhileEmptyAndItsFirstEventFollowsWithoutAGap()
+    {
+        var ring = new EventRing(Epoch, capacity: 8, start: 40);
+        var destination = new StoredEvent[10];
+
+        // A reader of the old epoch moves to where the new one stands, not to seq 0.
+        Assert.Equal(new EventCursor(Epoch, 40), ring.Head);
+        var crossed = ring.Read(new EventCursor("old", 45), destination);
+        Assert.Equal(new LogRead(0, new EventCursor(Epoch, 40), GapReason.EpochChanged), crossed);
+        Assert.Throws<ArgumentException>(() => ring.Add(Event(40)));
+
+        ring.Add(Event(41));
+
+        Assert.Equal(new LogRead(1, new EventCursor(Epoch, 41), GapReason.None), ring.Read(crossed.Next, destination));
+        Assert.Equal(41, destination[0].Seq);
+    }
+
     private static StoredEvent Event(long seq) => StoredEvent.Create(new EventCursor(Epoch, seq), "test", EventLogContract.Data("{}"), DateTimeOffset.UnixEpoch);
 }

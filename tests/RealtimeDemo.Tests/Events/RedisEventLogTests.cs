@@ -97,10 +97,9 @@ public sealed class RedisEventLogTests(RedisServer redis) : EventLogContract, IC
         var prefix = RedisServer.NewKeyPrefix();
         var log = await StartLogAsync(prefix, retention: 2);
         var otherHost = new RedisEventStream(Connection, prefix, retention: 2);
-        var keys = new RedisKey[] { $"{{{prefix}}}:meta", $"{{{prefix}}}:stream" };
+        var keys = new RedisKey[] { $"{{{prefix}}}:meta", $"{{{prefix}}}:stream", $"{{{prefix}}}:appended" };
 
-        // This host's follower is running once it has caught up on another host's append; until then its first read
-        // could find the stream lost and still empty, and show a new empty epoch, rightly.
+        // This host's follower is running once it has caught up on another host's append.
         await otherHost.AppendAsync(log.Head, "test", "{}"u8.ToArray(), 0);
         await WaitForHeadAsync(log, 1, cancellationToken);
         for (var loss = 0; loss < 20; loss++)
@@ -108,12 +107,18 @@ public sealed class RedisEventLogTests(RedisServer redis) : EventLogContract, IC
             var before = log.Head;
             var reading = Task.Factory.StartNew(() => ReadUntilNewEpochSeq(log, before, 5, cancellationToken), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
-            // The stream is lost, and another host publishes five events into a new one (sent together, so this host
-            // cannot find the stream lost and still empty; the first append's notification wakes it).
-            var deleted = Connection.GetDatabase().KeyDeleteAsync(keys);
-            var appends = Enumerable.Range(0, 5).Select(_ => otherHost.AppendAsync(new EventCursor(EventCursor.NewEpoch(), 0), "test", "{}"u8.ToArray(), 0)).ToList();
-            await deleted;
-            await Task.WhenAll(appends);
+            // The stream is lost and, in the same step, another host's first event starts a new one (no host can read
+            // the stream lost and still empty, which would rightly show an empty epoch); four more follow at once.
+            await Connection.GetDatabase().ScriptEvaluateAsync(
+                """
+                redis.call('DEL', KEYS[1], KEYS[2])
+                redis.call('HSET', KEYS[1], 'epoch', ARGV[1], 'seq', 1, 'start', 0)
+                redis.call('XADD', KEYS[2], '1-0', 'type', 'test', 'data', '{}', 'time', 0)
+                redis.call('PUBLISH', KEYS[3], ARGV[1] .. '-1')
+                """,
+                keys,
+                [EventCursor.NewEpoch()]);
+            await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => otherHost.AppendAsync(new EventCursor(EventCursor.NewEpoch(), 0), "test", "{}"u8.ToArray(), 0)));
 
             // The change of epoch comes with events of the new one. (If this host read the five in more than one
             // batch, its two-event window may also have made the reader skip some: an expired gap, which is fair.)
@@ -133,11 +138,7 @@ public sealed class RedisEventLogTests(RedisServer redis) : EventLogContract, IC
         await AppendManyAsync(log, 5, cancellationToken);
         var oldEpoch = log.Epoch;
 
-        // What a Redis restarted from a file a second old does: the last writes, which this host already holds, are gone.
-        var database = Connection.GetDatabase();
-        await database.HashSetAsync($"{{{prefix}}}:meta", "seq", 2);
-        await database.StreamDeleteAsync($"{{{prefix}}}:stream", ["3-0", "4-0", "5-0"]);
-        await database.ExecuteAsync("XSETID", $"{{{prefix}}}:stream", "2-0");
+        await LoseTheLastWritesAsync(prefix, keep: 2);
         var stored = await log.AppendAsync("test", Data("{\"after\": \"the loss\"}"), cancellationToken);
 
         // Seq 3 of the old epoch named another event: the new one must not be mistaken for it.
@@ -153,6 +154,31 @@ public sealed class RedisEventLogTests(RedisServer redis) : EventLogContract, IC
         var later = await StartLogAsync(prefix);
         Assert.Equal(new LogRead(1, stored.Cursor, GapReason.EpochChanged), later.Read(new EventCursor(oldEpoch, 5), destination));
         Assert.Equal(stored.Json.ToArray(), destination[0].Json.ToArray());
+    }
+
+    [Fact]
+    public async Task ANewEpochFoundOnReadingAfterLostWritesContinuesTheCounterWithNoSecondGap()
+    {
+        var cancellationToken = TestClients.Deadline();
+        var prefix = RedisServer.NewKeyPrefix();
+        var log = await StartLogAsync(prefix);
+        await AppendManyAsync(log, 5, cancellationToken);
+        var oldEpoch = log.Epoch;
+
+        // Nobody appends after the loss: this host finds it on its next read (woken here as an announcement would).
+        await LoseTheLastWritesAsync(prefix, keep: 2);
+        await Connection.GetSubscriber().PublishAsync(RedisChannel.Literal($"{{{prefix}}}:appended"), $"{oldEpoch}-5");
+        await TestClients.WaitUntilAsync(() => Task.FromResult(log.Epoch != oldEpoch), cancellationToken);
+
+        // The new epoch is empty and stands where the counter does: a reader crossing into it moves there, and the next
+        // event follows on. Standing at seq 0 it would meet a second, "expired" gap at that event.
+        Assert.Equal(new EventCursor(log.Epoch, 2), log.Head);
+        var destination = new StoredEvent[10];
+        var crossed = log.Read(new EventCursor(oldEpoch, 5), destination);
+        Assert.Equal(new LogRead(0, log.Head, GapReason.EpochChanged), crossed);
+        var stored = await log.AppendAsync("test", Data("{}"), cancellationToken);
+        Assert.Equal(new EventCursor(log.Epoch, 3), stored.Cursor);
+        Assert.Equal(new LogRead(1, stored.Cursor, GapReason.None), log.Read(crossed.Next, destination));
     }
 
     [Fact]
@@ -281,6 +307,20 @@ public sealed class RedisEventLogTests(RedisServer redis) : EventLogContract, IC
             await _connection.DisposeAsync();
         }
     }
+
+    /// <summary>
+    /// What a Redis restarted from a file a second old does to a stream of five events: the writes after
+    /// <paramref name="keep"/>, which the hosts already hold, are gone. Done at once, so no host reads a half-made loss.
+    /// </summary>
+    private Task LoseTheLastWritesAsync(string prefix, int keep) =>
+        Connection.GetDatabase().ScriptEvaluateAsync(
+            """
+            redis.call('HSET', KEYS[1], 'seq', ARGV[1])
+            for seq = ARGV[1] + 1, 5 do redis.call('XDEL', KEYS[2], seq .. '-0') end
+            redis.call('XSETID', KEYS[2], ARGV[1] .. '-0')
+            """,
+            [$"{{{prefix}}}:meta", $"{{{prefix}}}:stream"],
+            [keep]);
 
     // A stream's read loop without the waits: from the cursor, following each read, until it stands at seq of a new
     // epoch. Returns every read that reported a gap.

@@ -207,7 +207,7 @@ public sealed partial class RedisEventLog : BackgroundService, IEventLog
                     LogEpochChanged(_logger, ring.Epoch, read.Epoch);
                 }
 
-                ring = new EventRing(read.Epoch, _retention);
+                ring = new EventRing(read.Epoch, _retention, read.Start);
             }
 
             var changed = newEpoch;

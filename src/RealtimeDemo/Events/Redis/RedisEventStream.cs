@@ -9,8 +9,11 @@ namespace RealtimeDemo.Events.Redis;
 /// </summary>
 public readonly record struct StreamEntry(long Seq, string? Type, byte[]? Data, long TimeMilliseconds);
 
-/// <summary>What one read of the shared stream found: its epoch, its newest seq, and the entries asked for.</summary>
-public sealed record StreamRead(string Epoch, long Head, IReadOnlyList<StreamEntry> Entries);
+/// <summary>
+/// What one read of the shared stream found: its epoch, its newest seq, the entries asked for, and the seq just before
+/// the epoch's first event (0, unless the epoch continues the counter of one that lost its last writes).
+/// </summary>
+public sealed record StreamRead(string Epoch, long Head, IReadOnlyList<StreamEntry> Entries, long Start);
 
 /// <summary>
 /// The shared log's keys and the commands on them. Every command is one Lua script, so that what must agree
@@ -70,7 +73,7 @@ public sealed class RedisEventStream(IConnectionMultiplexer redis, string keyPre
         if after < head then
             entries = redis.call('XRANGE', KEYS[2], '(' .. after .. '-0', '+', 'COUNT', ARGV[4])
         end
-        return { epoch, head, entries }
+        return { epoch, head, entries, start }
         """;
 
     // ARGV: this host's id, the lease's time to live (ms). Renews the lease if this host holds it, takes it if free.
@@ -125,7 +128,7 @@ public sealed class RedisEventStream(IConnectionMultiplexer redis, string keyPre
             _keys,
             [EventCursor.NewEpoch(), after.Epoch, after.Seq, count, retention]))!;
         var entries = ((RedisResult[])result[2]!).Select(ParseEntry).ToList();
-        return new StreamRead((string)result[0]!, (long)result[1], entries);
+        return new StreamRead((string)result[0]!, (long)result[1], entries, (long)result[3]);
     }
 
     /// <summary>Takes or renews the demo ticker's lease for <paramref name="holder"/>; false while another host holds it.</summary>
