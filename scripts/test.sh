@@ -16,7 +16,7 @@ packages=()
 [ -x "${NGINX_PATH:-/usr/sbin/nginx}" ] || packages+=(nginx)
 [ -n "${REDIS_URL:-}" ] || [ -x "${REDIS_SERVER_PATH:-/usr/bin/redis-server}" ] || packages+=(redis-server)
 if [ ${#packages[@]} -gt 0 ]; then
-  ci="${CI:-}"
+  ci="$(printf '%s' "${CI:-}" | tr -d '[:space:]')"
   if [ "${ci,,}" = "true" ] || [ "$ci" = "1" ]; then # what the tests take for CI, too
     scripts/ensure-packages.sh "${packages[@]}"
   else
