@@ -133,12 +133,8 @@ public sealed class RedisEventLogTests(RedisServer redis) : EventLogContract, IC
     public async Task ACounterThatWentBackStartsANewEpochInsteadOfReusingSeqs()
     {
         var cancellationToken = TestClients.Deadline();
-        var prefix = RedisServer.NewKeyPrefix();
-        var log = await StartLogAsync(prefix);
-        await AppendManyAsync(log, 5, cancellationToken);
-        var oldEpoch = log.Epoch;
+        var (log, prefix, oldEpoch) = await StartALogThatLosesItsLastWritesAsync(cancellationToken);
 
-        await LoseTheLastWritesAsync(prefix, keep: 2);
         var stored = await log.AppendAsync("test", Data("{\"after\": \"the loss\"}"), cancellationToken);
 
         // Seq 3 of the old epoch named another event: the new one must not be mistaken for it.
@@ -160,13 +156,9 @@ public sealed class RedisEventLogTests(RedisServer redis) : EventLogContract, IC
     public async Task ANewEpochFoundOnReadingAfterLostWritesContinuesTheCounterWithNoSecondGap()
     {
         var cancellationToken = TestClients.Deadline();
-        var prefix = RedisServer.NewKeyPrefix();
-        var log = await StartLogAsync(prefix);
-        await AppendManyAsync(log, 5, cancellationToken);
-        var oldEpoch = log.Epoch;
+        var (log, prefix, oldEpoch) = await StartALogThatLosesItsLastWritesAsync(cancellationToken);
 
         // Nobody appends after the loss: this host finds it on its next read (woken here as an announcement would).
-        await LoseTheLastWritesAsync(prefix, keep: 2);
         await Connection.GetSubscriber().PublishAsync(RedisChannel.Literal($"{{{prefix}}}:appended"), $"{oldEpoch}-5");
         await TestClients.WaitUntilAsync(() => Task.FromResult(log.Epoch != oldEpoch), cancellationToken);
 
@@ -309,18 +301,24 @@ public sealed class RedisEventLogTests(RedisServer redis) : EventLogContract, IC
     }
 
     /// <summary>
-    /// What a Redis restarted from a file a second old does to a stream of five events: the writes after
-    /// <paramref name="keep"/>, which the hosts already hold, are gone. Done at once, so no host reads a half-made loss.
+    /// A host on a stream of five events, then what a Redis restarted from a file a second old does to it: seqs 3 to 5,
+    /// which the host already holds, are gone. Done in one step, so no host reads a half-made loss.
     /// </summary>
-    private Task LoseTheLastWritesAsync(string prefix, int keep) =>
-        Connection.GetDatabase().ScriptEvaluateAsync(
+    private async Task<(RedisEventLog Log, string Prefix, string OldEpoch)> StartALogThatLosesItsLastWritesAsync(CancellationToken cancellationToken)
+    {
+        var prefix = RedisServer.NewKeyPrefix();
+        var log = await StartLogAsync(prefix);
+        await AppendManyAsync(log, 5, cancellationToken);
+        var oldEpoch = log.Epoch;
+        await Connection.GetDatabase().ScriptEvaluateAsync(
             """
-            redis.call('HSET', KEYS[1], 'seq', ARGV[1])
-            for seq = ARGV[1] + 1, 5 do redis.call('XDEL', KEYS[2], seq .. '-0') end
-            redis.call('XSETID', KEYS[2], ARGV[1] .. '-0')
+            redis.call('HSET', KEYS[1], 'seq', 2)
+            redis.call('XDEL', KEYS[2], '3-0', '4-0', '5-0')
+            redis.call('XSETID', KEYS[2], '2-0')
             """,
-            [$"{{{prefix}}}:meta", $"{{{prefix}}}:stream"],
-            [keep]);
+            [$"{{{prefix}}}:meta", $"{{{prefix}}}:stream"]);
+        return (log, prefix, oldEpoch);
+    }
 
     // A stream's read loop without the waits: from the cursor, following each read, until it stands at seq of a new
     // epoch. Returns every read that reported a gap.
