@@ -125,19 +125,37 @@ class PollingTransport extends Transport {
 
 // Short polling: ask, take what is there, wait the interval, ask again.
 export class ShortPollTransport extends PollingTransport {
-  interval = 2000;
+  #interval = 2000;
   #timer = 0;
+  #waitingSince = null; // when the wait under way began (performance.now()); null while asking or stopped
+
+  get interval() { return this.#interval; }
+
+  // A new interval applies to the wait under way too: the next poll comes that long after the last one, rather
+  // than after the rest of a wait that may have been 30 s.
+  set interval(ms) {
+    this.#interval = ms;
+    if (this.#waitingSince !== null) this.#askAfter(Math.max(0, this.#waitingSince + ms - performance.now()));
+  }
 
   async connect() {
+    this.#waitingSince = null;
     this.sink.state('connecting');
     if (await this.poll('/api/poll') && this.running) {
       this.sink.state('waiting');
-      this.#timer = setTimeout(() => this.running && this.connect(), this.interval);
+      this.#waitingSince = performance.now();
+      this.#askAfter(this.#interval);
     }
+  }
+
+  #askAfter(delay) {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => this.running && this.connect(), delay);
   }
 
   disconnect() {
     clearTimeout(this.#timer);
+    this.#waitingSince = null;
     super.disconnect();
   }
 }

@@ -50,6 +50,31 @@ public sealed partial class LivePageTests(BrowserFixture browser) : IClassFixtur
     }
 
     [Fact]
+    public async Task AShorterPollIntervalAppliesToTheWaitUnderWay()
+    {
+        var page = await OpenPageAsync();
+        using var client = _app.CreateSocketClient();
+        var panel = Panel(page, "short-poll");
+        var interval = page.GetByLabel("Short-poll interval (s)");
+
+        // A 30 s interval, and a poll just made: the panel waits 30 s for its next.
+        await interval.FillAsync("30");
+        await interval.DispatchEventAsync("change");
+        await panel.Locator("[data-action=toggle]").ClickAsync();
+        await Assertions.Expect(panel.Locator("[data-field=state]")).ToHaveTextAsync("closed");
+        await panel.Locator("[data-action=toggle]").ClickAsync();
+        await Assertions.Expect(panel.Locator("[data-field=state]")).ToHaveTextAsync("waiting");
+
+        // Back to 1 s: the next poll comes a second after the last, not when the 30 s are up.
+        await interval.FillAsync("1");
+        await interval.DispatchEventAsync("change");
+        var published = await client.PublishAsync("test", new { after = "the change" }, TestClients.Deadline());
+
+        await Assertions.Expect(panel.Locator($"li[data-seq=\"{published.Seq}\"]")).ToHaveCountAsync(1, new() { Timeout = 10_000 });
+        AssertNoErrors();
+    }
+
+    [Fact]
     public async Task EveryPanelRecoversFromADroppedConnectionWithNothingLost()
     {
         var page = await OpenPageAsync();
