@@ -31,9 +31,9 @@ public sealed class RateLimitTests
             var accepted = responses.Count(r => r.StatusCode == HttpStatusCode.Created);
             var refused = responses.Where(r => r.StatusCode == HttpStatusCode.TooManyRequests).ToList();
             Assert.Equal(300, accepted + refused.Count);
-            // The burst, plus at most what the sustained rate refilled while the requests were arriving.
+            // The burst, plus at most what the sustained rate refilled while the requests were arriving: the other
+            // two hundred or so are refused.
             Assert.InRange(accepted, 100, 100 + RefillsWithin(elapsed));
-            Assert.True(refused.Count >= 300 - 100 - RefillsWithin(elapsed), $"Only {refused.Count} of 300 refused in {elapsed}");
             Assert.All(refused, response =>
             {
                 Assert.True(response.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1), "429 without a Retry-After of at least 1 s");
