@@ -120,6 +120,23 @@ public sealed class DemoTickerTests
     }
 
     [Fact]
+    public async Task AStallPastTheBacklogCapDropsTheRestAndTheRateGoesOn()
+    {
+        var cancellationToken = TestClients.Deadline();
+        var (log, ticker) = await StartTickerAsync(eventsPerSecond: 4, cancellationToken);
+        using var _ = ticker;
+        var start = _time.GetUtcNow();
+
+        // Five seconds without a firing: twenty ticks fell due, a second's worth (four) go out, and the rest are dropped
+        // rather than sent in bursts after; the next period brings one tick.
+        await AdvanceUntilSeqAsync(log, TimeSpan.FromSeconds(5), 4, cancellationToken);
+        await AdvanceUntilSeqAsync(log, TimeSpan.FromMilliseconds(250), 5, cancellationToken);
+
+        await ticker.StopAsync(cancellationToken);
+        Assert.Equal([.. Enumerable.Repeat(start.AddSeconds(5), 4), start.AddMilliseconds(5250)], ReadAll(log).Select(e => e.Time));
+    }
+
+    [Fact]
     public async Task AFiringLateByMoreThanHalfAPeriodLeavesTheNextTickForItsOwnTime()
     {
         var cancellationToken = TestClients.Deadline();
