@@ -194,6 +194,36 @@ public sealed class RedisEventLogTests(RedisServer redis) : EventLogContract, IC
     }
 
     [Fact]
+    public async Task TheNewestCursorOfANewEpochIsKeptWhenTheHostMovesToIt()
+    {
+        // The new stream's newest entry is one no host can decode: the newest cursor handed out stands past this host's
+        // window. A client holding it waits for the next event here rather than being told its cursor is ahead, also
+        // when this host learns of it on the read that moves it to the new epoch.
+        var cancellationToken = TestClients.Deadline();
+        var prefix = RedisServer.NewKeyPrefix();
+        var log = await StartLogAsync(prefix);
+        await AppendManyAsync(log, 1, cancellationToken);
+        var oldEpoch = log.Epoch;
+        var newEpoch = EventCursor.NewEpoch();
+        var moved = log.Appended.Next;
+        await Connection.GetDatabase().ScriptEvaluateAsync(
+            """
+            redis.call('DEL', KEYS[1], KEYS[2])
+            redis.call('HSET', KEYS[1], 'epoch', ARGV[1], 'seq', 2, 'start', 0)
+            redis.call('XADD', KEYS[2], '1-0', 'type', 'test', 'data', '{}', 'time', 0)
+            redis.call('XADD', KEYS[2], '2-0', 'foreign', 'not an event')
+            """,
+            [$"{{{prefix}}}:meta", $"{{{prefix}}}:stream"],
+            [newEpoch]);
+        await Connection.GetSubscriber().PublishAsync(RedisChannel.Literal($"{{{prefix}}}:appended"), $"{oldEpoch}-1");
+
+        // The host wakes its readers once it has moved, and has noted the newest cursor by then.
+        await moved.WaitAsync(cancellationToken);
+        Assert.Equal(new EventCursor(newEpoch, 1), log.Head);
+        Assert.Equal(new LogRead(0, new EventCursor(newEpoch, 2), GapReason.None), log.Read(new EventCursor(newEpoch, 2), new StoredEvent[10]));
+    }
+
+    [Fact]
     public async Task TheStreamIsTrimmedNearTheRetention()
     {
         var cancellationToken = TestClients.Deadline(30);

@@ -211,10 +211,6 @@ public sealed partial class RedisEventLog : BackgroundService, IEventLog
             }
 
             var changed = newEpoch;
-
-            // The newest cursor the stream has handed out, so a client bringing it here is not told it is ahead,
-            // even if its announcement was lost (during a reconnect).
-            Note(new EventCursor(read.Epoch, read.Head));
             foreach (var entry in read.Entries)
             {
                 if (TryDecode(read.Epoch, entry) is { } stored)
@@ -230,11 +226,16 @@ public sealed partial class RedisEventLog : BackgroundService, IEventLog
             }
 
             // A new epoch's window is shown to readers only once it holds this batch: one seen empty would move them to
-            // (epoch, 0), and the first event added after would look like a second gap.
+            // its start, and a batch longer than the window would then look like a second gap.
             if (newEpoch)
             {
                 Volatile.Write(ref _ring, ring);
             }
+
+            // The newest cursor the stream has handed out, so a client bringing it here is not told it is ahead, even if
+            // its announcement was lost (during a reconnect). After the window: a new epoch's cursor is kept only once
+            // this host follows that epoch.
+            Note(new EventCursor(read.Epoch, read.Head));
 
             // Once per batch read, not per event: each firing wakes every reader.
             if (changed)
