@@ -102,8 +102,10 @@ function wirePublish(webSocket) {
   const key = $('#publish-key');
 
   // The socket presents the key when it connects: a new key means a new connection, which resumes from its cursor.
+  // A socket the visitor disconnected stays so; it presents the key when connected again.
   key.addEventListener('change', () => {
     webSocket.token = key.value;
+    if (!webSocket.running) return;
     webSocket.stop();
     webSocket.start();
   });

@@ -162,6 +162,14 @@ public sealed partial class LivePageTests(BrowserFixture browser) : IClassFixtur
             }
         }
 
+        // A socket the visitor disconnected is not reconnected by a new key.
+        var webSocketPanel = Panel(page, "websocket");
+        await webSocketPanel.Locator("[data-action=toggle]").ClickAsync();
+        await Assertions.Expect(webSocketPanel.Locator("[data-field=state]")).ToHaveTextAsync("closed");
+        await keyField.FillAsync(Key + "-changed");
+        await keyField.DispatchEventAsync("change");
+        Assert.Equal("closed", await webSocketPanel.Locator("[data-field=state]").TextContentAsync());
+
         // The refused POST is the one error the browser logs.
         Assert.Empty(_pageErrors);
         Assert.All(_consoleErrors, error => Assert.Contains("401", error, StringComparison.Ordinal));
