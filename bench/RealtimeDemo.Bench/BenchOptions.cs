@@ -42,7 +42,7 @@ public sealed record BenchOptions
     /// Idle mode's measured window: <see cref="Seconds"/> rounded up to a whole 75 s, a whole number of the host's 15 s
     /// SSE heartbeats and WebSocket pings and of its 25 s long-poll holds, so each is counted as often as it happens.
     /// </summary>
-    public TimeSpan IdleWindow => TimeSpan.FromSeconds(Math.Max(1, (Seconds + 74) / 75) * 75);
+    public TimeSpan IdleWindow => TimeSpan.FromSeconds((Seconds + 74) / 75 * 75);
 
     /// <summary>The baselines asked for; null: every one the mode runs (<see cref="AllBaselines"/>, <see cref="IdleBaselines"/>).</summary>
     public IReadOnlyList<string>? Baselines { get; init; }
@@ -63,7 +63,7 @@ public sealed record BenchOptions
           --transports LIST     short-poll,long-poll,sse,websocket (default: all)
           --clients N           subscribers per transport (default 100)
           --rate N              events per second, published server-side (default 10)
-          --seconds N           measured seconds per transport (default 10)
+          --seconds N           measured seconds per transport (default 10; the window also spans the drain after)
           --warmup N            seconds of the same load before each measured window, not counted (default 5; 0: none)
           --poll-interval S     the short-poll interval in seconds (default 1)
           --idle N              idle mode: N idle connections per long-lived transport, their traffic measured
@@ -111,12 +111,19 @@ public sealed record BenchOptions
             throw new ArgumentException("--redis configures a host the bench starts: it cannot be used with --url.");
         }
 
+        if (options.Redis is not null)
+        {
+            // Malformed, it would fail every run's host; said once, here.
+            StackExchange.Redis.ConfigurationOptions.Parse(options.Redis);
+        }
+
         return options;
     }
 
     private static IReadOnlyList<string> ParseNames(string option, string text, string[] known)
     {
-        var names = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        // Each name once: a run is found by its name.
+        var names = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct().ToArray();
         var unknown = names.Except(known).ToList();
         return unknown.Count == 0 ? names : throw new ArgumentException($"{option}: unknown {string.Join(", ", unknown)} (known: {string.Join(",", known)}).");
     }

@@ -41,7 +41,10 @@ public sealed record LatencySummary(double P50, double P95, double P99, double M
 /// <summary>How many deliveries took at most <see cref="UpToMs"/> (and more than the previous bucket's bound).</summary>
 public sealed record LatencyBucket(double UpToMs, long Count);
 
-/// <summary>Idle mode: many connections held open with no events, per long-lived transport.</summary>
+/// <summary>
+/// Idle mode: many connections held open with no events, per long-lived transport. <see cref="EndedEarly"/> connections
+/// stopped before the window did; the heartbeat figure, per connection, is low by their share.
+/// </summary>
 public sealed record IdleRun(
     string Transport,
     bool Baseline,
@@ -49,7 +52,8 @@ public sealed record IdleRun(
     long ServerRssBeforeBytes,
     long ServerRssAfterBytes,
     double MemoryPerConnectionBytes,
-    double HeartbeatBytesPerConnectionPerMinute);
+    double HeartbeatBytesPerConnectionPerMinute,
+    int EndedEarly);
 
 [JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web, WriteIndented = true)]
 [JsonSerializable(typeof(BenchReport))]

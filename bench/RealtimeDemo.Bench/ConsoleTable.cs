@@ -62,7 +62,7 @@ public static class ConsoleTable
     }
 
     internal static string Workload(BenchSettings settings) => settings.Idle > 0
-        ? $"idle mode: {Figures.Count(settings.Idle)} connections per transport, nothing published, their traffic measured over whole heartbeat periods"
+        ? $"idle mode: {Figures.Count(settings.Idle)} connections per transport, nothing published, their traffic measured over {Figures.Count(settings.Seconds)} s (whole heartbeat periods)"
         : $"{Figures.Count(settings.Clients)} clients per transport, {Figures.Plain(settings.Rate)} events/s for "
             + $"{Figures.Count(settings.Seconds)} s after {Figures.Count(settings.WarmupSeconds)} s of warm-up, short-poll every {Figures.Plain(settings.PollIntervalSeconds)} s";
 

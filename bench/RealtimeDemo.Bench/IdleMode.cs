@@ -45,7 +45,7 @@ public static class IdleMode
 
         if (failures > 0)
         {
-            // Their traffic stopped early: the heartbeat figure is low by their share.
+            // Their traffic stopped early: the heartbeat figure is low by their share (results.json: endedEarly).
             Console.WriteLine($"{transport,-20} {failures:N0} of {connections:N0} idle connections ended before the window did");
         }
 
@@ -57,6 +57,7 @@ public static class IdleMode
             before,
             after,
             Math.Round((after - before) / (double)connections, 0),
-            Math.Round(heartbeatBytes / (double)connections / window.TotalMinutes, 1));
+            Math.Round(heartbeatBytes / (double)connections / window.TotalMinutes, 1),
+            failures);
     }
 }

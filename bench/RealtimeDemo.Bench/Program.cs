@@ -91,7 +91,10 @@ foreach (var (name, baseline) in plan)
 var report = new BenchReport(
     DateTimeOffset.UtcNow,
     $"{Environment.MachineName}: {Environment.ProcessorCount} cores, {Math.Round(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1024.0 / 1024 / 1024)} GiB, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}",
-    new BenchSettings(options.Clients, options.Rate, options.Seconds, options.WarmupSeconds, options.PollIntervalSeconds, options.Idle),
+    // Idle mode measures over its window, with no warm-up.
+    options.Idle > 0
+        ? new BenchSettings(options.Clients, options.Rate, (int)options.IdleWindow.TotalSeconds, 0, options.PollIntervalSeconds, options.Idle)
+        : new BenchSettings(options.Clients, options.Rate, options.Seconds, options.WarmupSeconds, options.PollIntervalSeconds, options.Idle),
     runs,
     idleRuns);
 

@@ -8,6 +8,7 @@ public sealed class ClientGroup(IReadOnlyList<BenchClient> clients, Cancellation
 {
     private readonly CancellationTokenSource _stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
     private List<Task<bool>>? _receiving;
+    private Task<int>? _stopped;
 
     public IReadOnlyList<BenchClient> Clients => clients;
 
@@ -32,29 +33,38 @@ public sealed class ClientGroup(IReadOnlyList<BenchClient> clients, Cancellation
 
     public void StartReceiving() => _receiving = clients.Select(client => ReceiveQuietlyAsync(client, _stop.Token)).ToList();
 
-    /// <summary>Stops receiving; returns how many clients ended before that (dropped, or failed).</summary>
-    public async Task<int> StopAsync()
-    {
-        await _stop.CancelAsync();
-        return _receiving is null ? 0 : (await Task.WhenAll(_receiving)).Count(failed => failed);
-    }
+    /// <summary>
+    /// Stops receiving and closes every client (once, however often called); returns how many ended before that
+    /// (dropped, or failed). Once it returns, no client records anything more.
+    /// </summary>
+    public Task<int> StopAsync() => _stopped ??= StopOnceAsync();
 
     public async ValueTask DisposeAsync()
     {
         await StopAsync();
-        foreach (var client in clients)
-        {
-            try
-            {
-                await client.DisposeAsync();
-            }
-            catch (Exception)
-            {
-                // Closing what may never have opened: nothing to report.
-            }
-        }
-
         _stop.Dispose();
+    }
+
+    private async Task<int> StopOnceAsync()
+    {
+        await _stop.CancelAsync();
+        var failures = _receiving is null ? 0 : (await Task.WhenAll(_receiving)).Count(failed => failed);
+
+        // Closed together: a SignalR client's close is a round trip of its own, and it receives until closed.
+        await Task.WhenAll(clients.Select(CloseQuietlyAsync));
+        return failures;
+    }
+
+    private static async Task CloseQuietlyAsync(BenchClient client)
+    {
+        try
+        {
+            await client.DisposeAsync();
+        }
+        catch (Exception)
+        {
+            // Closing what may never have opened: nothing to report.
+        }
     }
 
     // True when the client ended before being stopped: its missing events show up as lost.

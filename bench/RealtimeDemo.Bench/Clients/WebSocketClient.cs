@@ -18,12 +18,11 @@ public sealed class WebSocketClient(ClientContext context, string path, bool wit
 
     public override async Task ReceiveAsync(CancellationToken cancellationToken)
     {
-        var socket = _socket;
         var buffer = new byte[16 * 1024];
         var length = 0;
         while (!cancellationToken.IsCancellationRequested)
         {
-            var received = await socket.ReceiveAsync(buffer.AsMemory(length), cancellationToken);
+            var received = await _socket.ReceiveAsync(buffer.AsMemory(length), cancellationToken);
             if (received.MessageType == WebSocketMessageType.Close)
             {
                 return;
