@@ -78,8 +78,9 @@ public sealed class SteadyRate(double eventsPerSecond, TimeProvider time)
                 (changed, rate, generation) = (_changed.Task, _eventsPerSecond, _generation);
                 if (rate > 0 && _timer is null)
                 {
-                    _timer = new PeriodicTimer(TimeSpan.FromSeconds(1 / rate), time);
+                    // The start is read before the timer exists: its periods count from no earlier than that.
                     (_started, _counted) = (time.GetTimestamp(), 0);
+                    _timer = new PeriodicTimer(TimeSpan.FromSeconds(1 / rate), time);
                 }
 
                 timer = _timer;
