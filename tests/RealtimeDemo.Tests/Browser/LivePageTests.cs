@@ -1,3 +1,4 @@
+using System.Net.Http.Headers;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using RealtimeDemo.Tests.Infrastructure;
@@ -168,7 +169,14 @@ public sealed partial class LivePageTests(BrowserFixture browser) : IClassFixtur
         await Assertions.Expect(webSocketPanel.Locator("[data-field=state]")).ToHaveTextAsync("closed");
         await keyField.FillAsync(Key + "-changed");
         await keyField.DispatchEventAsync("change");
+
+        // A round trip through the page (an event reaching its SSE panel) gives a reconnect time to show; none has.
+        using var publisher = _app.CreateSocketClient();
+        publisher.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Key);
+        var published = await publisher.PublishAsync("test", new { after = "the key changed" }, TestClients.Deadline());
+        await Assertions.Expect(Panel(page, "sse").Locator($"li[data-seq=\"{published.Seq}\"]")).ToHaveCountAsync(1);
         Assert.Equal("closed", await webSocketPanel.Locator("[data-field=state]").TextContentAsync());
+        await publisher.WaitForOpenConnectionsAsync("websocket", 0, TestClients.Deadline());
 
         // The refused POST is the one error the browser logs.
         Assert.Empty(_pageErrors);

@@ -18,6 +18,7 @@ public sealed class Http2Tests : IAsyncDisposable
     private readonly KestrelApplication _app = new(new Dictionary<string, string?>
     {
         ["Realtime:SendTimeout"] = "00:00:01",
+        ["Realtime:MaxWebSocketConnections"] = "1",
     }, protocols: HttpProtocols.Http2);
 
     public ValueTask DisposeAsync() => _app.DisposeAsync();
@@ -85,5 +86,25 @@ public sealed class Http2Tests : IAsyncDisposable
             },
             cancellationToken);
         await client.WaitForOpenConnectionsAsync("websocket", 0, cancellationToken);
+
+        // Its slot is free again: with a cap of one WebSocket, a new one is let in (refused with 503 until the dropped
+        // stream's response has completed and given its permit back).
+        using var next = new HttpMessageInvoker(new SocketsHttpHandler());
+        ClientWebSocket? admitted = null;
+        await TestClients.WaitUntilAsync(
+            async () =>
+            {
+                try
+                {
+                    admitted = await _app.ConnectWebSocketAsync("/ws", cancellationToken, http2: next);
+                    return true;
+                }
+                catch (WebSocketException)
+                {
+                    return false;
+                }
+            },
+            cancellationToken);
+        admitted!.Dispose();
     }
 }

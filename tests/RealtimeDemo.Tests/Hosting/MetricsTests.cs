@@ -13,11 +13,9 @@ public sealed class MetricsCollection;
 
 /// <summary>The per-transport counters, as <c>/metrics</c> serves them to Prometheus.</summary>
 [Collection(nameof(MetricsTests))]
-public sealed class MetricsTests : IAsyncLifetime
+public sealed class MetricsTests : IAsyncDisposable
 {
     private readonly RealtimeDemoApplication _app = new();
-
-    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
 
     public ValueTask DisposeAsync() => _app.DisposeAsync();
 
