@@ -47,6 +47,10 @@ public sealed record BenchOptions
     /// <summary>The baselines asked for; null: every one the mode runs (<see cref="AllBaselines"/>, <see cref="IdleBaselines"/>).</summary>
     public IReadOnlyList<string>? Baselines { get; init; }
 
+    /// <summary>Our transports this run measures, in the order they run: idle mode leaves out short polling, which holds nothing open.</summary>
+    public IReadOnlyList<string> PlannedTransports =>
+        Transports.Where(name => Idle == 0 || name != "short-poll").ToList();
+
     /// <summary>The baselines this run measures, in the order they run.</summary>
     public IReadOnlyList<string> PlannedBaselines =>
         (Idle > 0 ? IdleBaselines : AllBaselines).Where(name => Baselines is null || Baselines.Contains(name)).ToList();

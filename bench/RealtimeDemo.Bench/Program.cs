@@ -40,12 +40,8 @@ Console.WriteLine(options.Idle > 0
     : $"RealtimeDemo.Bench: {options.Clients} clients, {options.Rate} events/s, {options.Seconds} s per transport (open-file limit {fileLimit})");
 
 // Ours first, then the baselines; each run gets a freshly started server, so memory and CPU are its own.
-var ours = options.Transports.Select(name => (Name: name, Baseline: false));
-var plan = ours.Concat(options.PlannedBaselines.Select(name => (Name: name, Baseline: true))).ToList();
-if (options.Idle > 0)
-{
-    plan.RemoveAll(run => run.Name == "short-poll");
-}
+var plan = options.PlannedTransports.Select(name => (Name: name, Baseline: false))
+    .Concat(options.PlannedBaselines.Select(name => (Name: name, Baseline: true)));
 
 var runs = new List<TransportRun>();
 var idleRuns = new List<IdleRun>();

@@ -31,8 +31,8 @@ public sealed class ConnectionCaps : IDisposable
     {
         _settings = options.Value;
         _caps = Enum.GetValues<Transport>()
-            .Select(transport => IsCapped(transport)
-                ? new ConcurrencyLimiter(new ConcurrencyLimiterOptions { PermitLimit = CapOf(transport, _settings).Limit, QueueLimit = 0 })
+            .Select(transport => CapOf(transport) is { } cap
+                ? new ConcurrencyLimiter(new ConcurrencyLimiterOptions { PermitLimit = cap.Limit(_settings), QueueLimit = 0 })
                 : null)
             .ToArray();
     }
@@ -49,8 +49,8 @@ public sealed class ConnectionCaps : IDisposable
         if (!permit.IsAcquired)
         {
             permit.Dispose();
-            var (limit, connections) = CapOf(capped.Transport, _settings);
-            return Problems.RetryLater(context, StatusCodes.Status503ServiceUnavailable, RetryAfter, "Too many connections", $"This host already holds its maximum of {limit} {connections}")
+            var (limit, connections) = CapOf(capped.Transport)!.Value;
+            return Problems.RetryLater(context, StatusCodes.Status503ServiceUnavailable, RetryAfter, "Too many connections", $"This host already holds its maximum of {limit(_settings)} {connections}")
                 .ExecuteAsync(context);
         }
 
@@ -59,7 +59,7 @@ public sealed class ConnectionCaps : IDisposable
     };
 
     /// <summary>Whether <paramref name="transport"/> holds connections open, and so has a cap.</summary>
-    public static bool IsCapped(Transport transport) => transport is Transport.Sse or Transport.WebSocket or Transport.LongPoll;
+    public static bool IsCapped(Transport transport) => CapOf(transport) is not null;
 
     public void Dispose()
     {
@@ -69,12 +69,13 @@ public sealed class ConnectionCaps : IDisposable
         }
     }
 
-    private static (int Limit, string Connections) CapOf(Transport transport, RealtimeOptions settings) => transport switch
+    /// <summary>A long-lived transport's cap, and what it counts; null for a transport that holds nothing open.</summary>
+    private static (Func<RealtimeOptions, int> Limit, string Connections)? CapOf(Transport transport) => transport switch
     {
-        Transport.Sse => (settings.MaxSseConnections, "SSE streams"),
-        Transport.WebSocket => (settings.MaxWebSocketConnections, "WebSockets"),
-        Transport.LongPoll => (settings.MaxLongPollConnections, "long polls"),
-        _ => throw new ArgumentOutOfRangeException(nameof(transport), transport, "Only long-lived transports have a cap."),
+        Transport.Sse => (static settings => settings.MaxSseConnections, "SSE streams"),
+        Transport.WebSocket => (static settings => settings.MaxWebSocketConnections, "WebSockets"),
+        Transport.LongPoll => (static settings => settings.MaxLongPollConnections, "long polls"),
+        _ => null,
     };
 
     internal sealed record CappedTransport(Transport Transport);

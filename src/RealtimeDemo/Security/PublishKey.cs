@@ -32,7 +32,7 @@ internal static class PublishKey
     /// <param name="allowQueryToken">Whether a <c>token</c> query parameter counts (WebSocket upgrades only).</param>
     public static Check Verify(HttpRequest request, RealtimeOptions options, bool allowQueryToken)
     {
-        if (!IsRequired(options))
+        if (options.PublishKey is not { } key)
         {
             return Check.Granted;
         }
@@ -44,7 +44,7 @@ internal static class PublishKey
         }
 
         // Constant-time: how long the comparison takes must not tell how much of a guess was right.
-        return CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), Encoding.UTF8.GetBytes(options.PublishKey!))
+        return CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), Encoding.UTF8.GetBytes(key))
             ? Check.Granted
             : Check.Wrong;
     }
