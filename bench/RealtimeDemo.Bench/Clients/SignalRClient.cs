@@ -17,6 +17,9 @@ public sealed class SignalRClient(ClientContext context, HttpTransportType trans
         _connection = new HubConnectionBuilder()
             .WithUrl(new Uri(Context.Server, "/hub"), transport, options =>
             {
+                // Over WebSockets the client may connect at once, as ours do: without the negotiate request, which
+                // would hold a second connection per client in its handler's pool.
+                options.SkipNegotiation = transport == HttpTransportType.WebSockets;
                 options.HttpMessageHandlerFactory = _ => Context.Wire.CreateHandler();
                 options.WebSocketFactory = async (socketContext, token) =>
                 {
