@@ -167,16 +167,20 @@ public sealed partial class LivePageTests(BrowserFixture browser) : IClassFixtur
         var webSocketPanel = Panel(page, "websocket");
         await webSocketPanel.Locator("[data-action=toggle]").ClickAsync();
         await Assertions.Expect(webSocketPanel.Locator("[data-field=state]")).ToHaveTextAsync("closed");
+        using var publisher = _app.CreateSocketClient();
+        publisher.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Key);
+        await publisher.WaitForOpenConnectionsAsync("websocket", 0, TestClients.Deadline());
+        var upgradesBefore = (await publisher.TransportStatsAsync("websocket", TestClients.Deadline())).GetProperty("requests").GetInt64();
         await keyField.FillAsync(Key + "-changed");
         await keyField.DispatchEventAsync("change");
 
-        // A round trip through the page (an event reaching its SSE panel) gives a reconnect time to show; none has.
-        using var publisher = _app.CreateSocketClient();
-        publisher.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Key);
+        // A round trip through the page (an event reaching its SSE panel) gives a reconnect time to show; none has, not
+        // even one that closed again: the host saw no new upgrade.
         var published = await publisher.PublishAsync("test", new { after = "the key changed" }, TestClients.Deadline());
         await Assertions.Expect(Panel(page, "sse").Locator($"li[data-seq=\"{published.Seq}\"]")).ToHaveCountAsync(1);
         Assert.Equal("closed", await webSocketPanel.Locator("[data-field=state]").TextContentAsync());
-        await publisher.WaitForOpenConnectionsAsync("websocket", 0, TestClients.Deadline());
+        Assert.Equal(upgradesBefore, (await publisher.TransportStatsAsync("websocket", TestClients.Deadline())).GetProperty("requests").GetInt64());
+        Assert.Equal(0, (await publisher.TransportStatsAsync("websocket", TestClients.Deadline())).GetProperty("open").GetInt64());
 
         // The refused POST is the one error the browser logs.
         Assert.Empty(_pageErrors);

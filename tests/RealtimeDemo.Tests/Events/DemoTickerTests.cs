@@ -86,19 +86,6 @@ public sealed class DemoTickerTests
     }
 
     [Fact]
-    public async Task LateTimerPublishesEveryTickThatFellDue()
-    {
-        var cancellationToken = TestClients.Deadline();
-        var (log, ticker) = await StartTickerAsync(eventsPerSecond: 4, cancellationToken);
-        using var _ = ticker;
-
-        // A busy machine: one late timer callback after a whole second, where four ticks fell due.
-        await AdvanceUntilSeqAsync(log, TimeSpan.FromSeconds(1), 4, cancellationToken, late: true);
-
-        await ticker.StopAsync(cancellationToken);
-    }
-
-    [Fact]
     public async Task TimerFiringAHairEarlyCostsNoTick()
     {
         var cancellationToken = TestClients.Deadline();
@@ -119,38 +106,33 @@ public sealed class DemoTickerTests
         Assert.Equal(Enumerable.Range(1, 5).Select(k => start.AddMilliseconds(999 * k)), ReadAll(log).Select(e => e.Time));
     }
 
-    [Fact]
-    public async Task AStallPastTheBacklogCapDropsTheRestAndTheRateGoesOn()
+    /// <summary>
+    /// One timer firing seen late (a busy machine), then one on time: the late one publishes every tick that fell due, up
+    /// to a second's worth, all stamped with its time; the next tick still comes at its own time.
+    /// </summary>
+    [Theory]
+    // Late by a whole second: the four ticks that fell due go out at once, and the fifth a period later.
+    [InlineData(4, 1000, 4, 250)]
+    // Five seconds without a firing: twenty fell due, a second's worth (four) go out, and the rest are dropped rather
+    // than sent in bursts after; the next period brings one tick.
+    [InlineData(4, 5000, 4, 250)]
+    // 0.6 s late, nearer the second tick's time than the first's: only the one due goes out. The second comes when its
+    // own time does, not dropped as a backlog it never was.
+    [InlineData(1, 1600, 1, 400)]
+    public async Task ALateFiringPublishesWhatFellDueAndTheRateGoesOn(double eventsPerSecond, int lateMs, int dueByThen, int nextMs)
     {
         var cancellationToken = TestClients.Deadline();
-        var (log, ticker) = await StartTickerAsync(eventsPerSecond: 4, cancellationToken);
+        var (log, ticker) = await StartTickerAsync(eventsPerSecond, cancellationToken);
         using var _ = ticker;
         var start = _time.GetUtcNow();
 
-        // Five seconds without a firing: twenty ticks fell due, a second's worth (four) go out, and the rest are dropped
-        // rather than sent in bursts after; the next period brings one tick.
-        await AdvanceUntilSeqAsync(log, TimeSpan.FromSeconds(5), 4, cancellationToken, late: true);
-        await AdvanceUntilSeqAsync(log, TimeSpan.FromMilliseconds(250), 5, cancellationToken);
+        await AdvanceUntilSeqAsync(log, TimeSpan.FromMilliseconds(lateMs), dueByThen, cancellationToken, late: true);
+        await AdvanceUntilSeqAsync(log, TimeSpan.FromMilliseconds(nextMs), dueByThen + 1, cancellationToken);
 
+        // Stopped, the ticker has appended all it will: a tick too many would be one more event, or one stamped early.
         await ticker.StopAsync(cancellationToken);
-        Assert.Equal([.. Enumerable.Repeat(start.AddSeconds(5), 4), start.AddMilliseconds(5250)], ReadAll(log).Select(e => e.Time));
-    }
-
-    [Fact]
-    public async Task AFiringLateByMoreThanHalfAPeriodLeavesTheNextTickForItsOwnTime()
-    {
-        var cancellationToken = TestClients.Deadline();
-        var (log, ticker) = await StartTickerAsync(eventsPerSecond: 1, cancellationToken);
-        using var _ = ticker;
-        var start = _time.GetUtcNow();
-
-        // The first firing is seen 0.6 s late, nearer the second tick's time than the first's: it publishes the one tick
-        // that is due. The second still comes when its own time does, not dropped as a backlog it never was.
-        await AdvanceUntilSeqAsync(log, TimeSpan.FromMilliseconds(1600), 1, cancellationToken, late: true);
-        await AdvanceUntilSeqAsync(log, TimeSpan.FromMilliseconds(400), 2, cancellationToken);
-
-        await ticker.StopAsync(cancellationToken);
-        Assert.Equal([start.AddMilliseconds(1600), start.AddSeconds(2)], ReadAll(log).Select(e => e.Time));
+        var late = start.AddMilliseconds(lateMs);
+        Assert.Equal([.. Enumerable.Repeat(late, dueByThen), late.AddMilliseconds(nextMs)], ReadAll(log).Select(e => e.Time));
     }
 
     [Theory]

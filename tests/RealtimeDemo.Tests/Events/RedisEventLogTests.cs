@@ -67,14 +67,12 @@ public sealed class RedisEventLogTests(RedisServer redis) : EventLogContract, IC
     public async Task LosingTheStreamStartsANewEpochAndReadersOfTheOldOneGetAGap()
     {
         var cancellationToken = TestClients.Deadline();
-        var prefix = RedisServer.NewKeyPrefix();
-        var log = await StartLogAsync(prefix);
-        await AppendManyAsync(log, 3, cancellationToken);
+        var (log, prefix) = await StartLogWithEventsAsync(3, cancellationToken);
         var oldEpoch = log.Epoch;
         var waiting = log.Appended.Next;
 
         // What FLUSHALL or a new, empty Redis does to this log's keys.
-        var keys = new RedisKey[] { $"{{{prefix}}}:meta", $"{{{prefix}}}:stream" };
+        var keys = new RedisKey[] { Key(prefix, "meta"), Key(prefix, "stream") };
         await Connection.GetDatabase().KeyDeleteAsync(keys);
         var stored = await log.AppendAsync("test", Data("{}"), cancellationToken);
 
@@ -97,7 +95,7 @@ public sealed class RedisEventLogTests(RedisServer redis) : EventLogContract, IC
         var prefix = RedisServer.NewKeyPrefix();
         var log = await StartLogAsync(prefix, retention: 2);
         var otherHost = new RedisEventStream(Connection, prefix, retention: 2);
-        var keys = new RedisKey[] { $"{{{prefix}}}:meta", $"{{{prefix}}}:stream", $"{{{prefix}}}:appended" };
+        var keys = new RedisKey[] { Key(prefix, "meta"), Key(prefix, "stream"), Key(prefix, "appended") };
 
         // This host's follower is running once it has caught up on another host's append.
         await otherHost.AppendAsync(log.Head, "test", "{}"u8.ToArray(), 0);
@@ -105,24 +103,33 @@ public sealed class RedisEventLogTests(RedisServer redis) : EventLogContract, IC
         for (var loss = 0; loss < 20; loss++)
         {
             var before = log.Head;
-            var reading = Task.Factory.StartNew(() => ReadUntilNewEpochSeq(log, before, 5, cancellationToken), cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-
-            // The stream is lost and, in the same step, another host's first event starts a new one (no host can read
-            // the stream lost and still empty, which would rightly show an empty epoch); four more follow at once.
-            await Connection.GetDatabase().ScriptEvaluateAsync(
-                """
-                redis.call('DEL', KEYS[1], KEYS[2])
-                redis.call('HSET', KEYS[1], 'epoch', ARGV[1], 'seq', 1, 'start', 0)
-                redis.call('XADD', KEYS[2], '1-0', 'type', 'test', 'data', '{}', 'time', 0)
-                redis.call('PUBLISH', KEYS[3], ARGV[1] .. '-1')
-                """,
-                keys,
-                [EventCursor.NewEpoch()]);
-            await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => otherHost.AppendAsync(new EventCursor(EventCursor.NewEpoch(), 0), "test", "{}"u8.ToArray(), 0)));
+            using var stopReading = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            var reading = Task.Factory.StartNew(() => ReadUntilNewEpochSeq(log, before, 5, stopReading.Token), stopReading.Token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            List<LogRead> gaps;
+            try
+            {
+                // The stream is lost and, in the same step, another host's first event starts a new one (no host can read
+                // the stream lost and still empty, which would rightly show an empty epoch); four more follow at once.
+                await Connection.GetDatabase().ScriptEvaluateAsync(
+                    """
+                    redis.call('DEL', KEYS[1], KEYS[2])
+                    redis.call('HSET', KEYS[1], 'epoch', ARGV[1], 'seq', 1, 'start', 0)
+                    redis.call('XADD', KEYS[2], '1-0', 'type', 'test', 'data', '{}', 'time', 0)
+                    redis.call('PUBLISH', KEYS[3], ARGV[1] .. '-1')
+                    """,
+                    keys,
+                    [EventCursor.NewEpoch()]);
+                await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => otherHost.AppendAsync(new EventCursor(EventCursor.NewEpoch(), 0), "test", "{}"u8.ToArray(), 0)));
+                gaps = await reading;
+            }
+            finally
+            {
+                // A step that failed must not leave the reader spinning on a core after the test.
+                await stopReading.CancelAsync();
+            }
 
             // The change of epoch comes with events of the new one. (If this host read the five in more than one
             // batch, its two-event window may also have made the reader skip some: an expired gap, which is fair.)
-            var gaps = await reading;
             Assert.Equal(GapReason.EpochChanged, gaps[0].Gap);
             Assert.True(gaps[0].Count > 0, $"Loss {loss}: the new epoch was shown empty, and the reader moved to {gaps[0].Next}.");
             Assert.All(gaps.Skip(1), gap => Assert.Equal(GapReason.Expired, gap.Gap));
@@ -159,8 +166,10 @@ public sealed class RedisEventLogTests(RedisServer redis) : EventLogContract, IC
         var (log, prefix, oldEpoch) = await StartALogThatLosesItsLastWritesAsync(cancellationToken);
 
         // Nobody appends after the loss: this host finds it on its next read (woken here as an announcement would).
-        await Connection.GetSubscriber().PublishAsync(RedisChannel.Literal($"{{{prefix}}}:appended"), $"{oldEpoch}-5");
-        await TestClients.WaitUntilAsync(() => Task.FromResult(log.Epoch != oldEpoch), cancellationToken);
+        var moved = log.Appended.Next;
+        await Connection.GetSubscriber().PublishAsync(RedisChannel.Literal(Key(prefix, "appended")), $"{oldEpoch}-5");
+        await moved.WaitAsync(cancellationToken);
+        Assert.NotEqual(oldEpoch, log.Epoch);
 
         // The new epoch is empty and stands where the counter does: a reader crossing into it moves there, and the next
         // event follows on. Standing at seq 0 it would meet a second, "expired" gap at that event.
@@ -183,8 +192,8 @@ public sealed class RedisEventLogTests(RedisServer redis) : EventLogContract, IC
 
         // Something else writes into the stream, under the next seq.
         var database = Connection.GetDatabase();
-        await database.HashIncrementAsync($"{{{prefix}}}:meta", "seq");
-        await database.StreamAddAsync($"{{{prefix}}}:stream", "foreign", "not an event", "2-0");
+        await database.HashIncrementAsync(Key(prefix, "meta"), "seq");
+        await database.StreamAddAsync(Key(prefix, "stream"), "foreign", "not an event", "2-0");
         var stored = await log.AppendAsync("test", Data("{}"), cancellationToken);
 
         Assert.Equal(3, stored.Seq);
@@ -200,9 +209,7 @@ public sealed class RedisEventLogTests(RedisServer redis) : EventLogContract, IC
         // window. A client holding it waits for the next event here rather than being told its cursor is ahead, also
         // when this host learns of it on the read that moves it to the new epoch.
         var cancellationToken = TestClients.Deadline();
-        var prefix = RedisServer.NewKeyPrefix();
-        var log = await StartLogAsync(prefix);
-        await AppendManyAsync(log, 1, cancellationToken);
+        var (log, prefix) = await StartLogWithEventsAsync(1, cancellationToken);
         var oldEpoch = log.Epoch;
         var newEpoch = EventCursor.NewEpoch();
         var moved = log.Appended.Next;
@@ -213,9 +220,9 @@ public sealed class RedisEventLogTests(RedisServer redis) : EventLogContract, IC
             redis.call('XADD', KEYS[2], '1-0', 'type', 'test', 'data', '{}', 'time', 0)
             redis.call('XADD', KEYS[2], '2-0', 'foreign', 'not an event')
             """,
-            [$"{{{prefix}}}:meta", $"{{{prefix}}}:stream"],
+            [Key(prefix, "meta"), Key(prefix, "stream")],
             [newEpoch]);
-        await Connection.GetSubscriber().PublishAsync(RedisChannel.Literal($"{{{prefix}}}:appended"), $"{oldEpoch}-1");
+        await Connection.GetSubscriber().PublishAsync(RedisChannel.Literal(Key(prefix, "appended")), $"{oldEpoch}-1");
 
         // The host wakes its readers once it has moved, and has noted the newest cursor by then.
         await moved.WaitAsync(cancellationToken);
@@ -232,7 +239,7 @@ public sealed class RedisEventLogTests(RedisServer redis) : EventLogContract, IC
         await AppendManyAsync(log, 500, cancellationToken);
 
         // Trimming is approximate (whole stream nodes, 100 entries by default), never below the retention.
-        var length = await Connection.GetDatabase().StreamLengthAsync($"{{{prefix}}}:stream");
+        var length = await Connection.GetDatabase().StreamLengthAsync(Key(prefix, "stream"));
         Assert.InRange(length, 16, 200);
         var read = log.Read(new EventCursor(log.Epoch, 0), new StoredEvent[100]);
         Assert.Equal(new LogRead(16, log.Head, GapReason.Expired), read);
@@ -336,9 +343,7 @@ public sealed class RedisEventLogTests(RedisServer redis) : EventLogContract, IC
     /// </summary>
     private async Task<(RedisEventLog Log, string Prefix, string OldEpoch)> StartALogThatLosesItsLastWritesAsync(CancellationToken cancellationToken)
     {
-        var prefix = RedisServer.NewKeyPrefix();
-        var log = await StartLogAsync(prefix);
-        await AppendManyAsync(log, 5, cancellationToken);
+        var (log, prefix) = await StartLogWithEventsAsync(5, cancellationToken);
         var oldEpoch = log.Epoch;
         await Connection.GetDatabase().ScriptEvaluateAsync(
             """
@@ -346,7 +351,7 @@ public sealed class RedisEventLogTests(RedisServer redis) : EventLogContract, IC
             redis.call('XDEL', KEYS[2], '3-0', '4-0', '5-0')
             redis.call('XSETID', KEYS[2], '2-0')
             """,
-            [$"{{{prefix}}}:meta", $"{{{prefix}}}:stream"]);
+            [Key(prefix, "meta"), Key(prefix, "stream")]);
         return (log, prefix, oldEpoch);
     }
 
@@ -373,6 +378,18 @@ public sealed class RedisEventLogTests(RedisServer redis) : EventLogContract, IC
     }
 
     private ConnectionMultiplexer Connection => _connection ??= redis.Connect();
+
+    /// <summary>One of the log's keys in Redis, as <see cref="RedisEventStream"/> names them.</summary>
+    private static string Key(string prefix, string name) => $"{{{prefix}}}:{name}";
+
+    /// <summary>A host on a stream of its own, holding <paramref name="count"/> events.</summary>
+    private async Task<(RedisEventLog Log, string Prefix)> StartLogWithEventsAsync(int count, CancellationToken cancellationToken)
+    {
+        var prefix = RedisServer.NewKeyPrefix();
+        var log = await StartLogAsync(prefix);
+        await AppendManyAsync(log, count, cancellationToken);
+        return (log, prefix);
+    }
 
     private async Task<RedisEventLog> StartLogAsync(string prefix, int retention = 1_000, TimeProvider? time = null)
     {

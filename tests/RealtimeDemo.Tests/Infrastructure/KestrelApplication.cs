@@ -38,11 +38,13 @@ public sealed class KestrelApplication : RealtimeDemoApplication
 
     /// <summary>
     /// Opens a WebSocket to <paramref name="pathAndQuery"/> and takes its first message, which must be the welcome. With
-    /// <paramref name="http2"/>, over HTTP/2 (an extended CONNECT) through that invoker.
+    /// <paramref name="http2"/>, over HTTP/2 (an extended CONNECT) through that invoker. A handshake the host answers
+    /// with an error status throws <see cref="HttpRequestException"/> carrying that status.
     /// </summary>
     public async Task<ClientWebSocket> ConnectWebSocketAsync(string pathAndQuery, CancellationToken cancellationToken, HttpMessageInvoker? http2 = null)
     {
         var socket = new ClientWebSocket();
+        socket.Options.CollectHttpResponseDetails = true;
         try
         {
             if (http2 is null)
@@ -58,6 +60,12 @@ public sealed class KestrelApplication : RealtimeDemoApplication
 
             Assert.Equal("welcome", (await socket.ReceiveJsonAsync(cancellationToken))?.GetProperty("control").GetString());
             return socket;
+        }
+        catch (WebSocketException exception) when ((int)socket.HttpStatusCode >= 400)
+        {
+            var status = socket.HttpStatusCode;
+            socket.Dispose();
+            throw new HttpRequestException($"The WebSocket handshake was answered {(int)status}.", exception, status);
         }
         catch
         {
