@@ -91,12 +91,12 @@ public sealed record BenchOptions
             {
                 "--url" => options with { Url = new Uri(Value()) },
                 "--transports" => options with { Transports = ParseNames(name, Value(), AllTransports) },
-                "--clients" => options with { Clients = Positive(name, int.Parse(Value(), CultureInfo.InvariantCulture)) },
-                "--rate" => options with { Rate = Positive(name, double.Parse(Value(), CultureInfo.InvariantCulture)) },
-                "--seconds" => options with { Seconds = Positive(name, int.Parse(Value(), CultureInfo.InvariantCulture)) },
-                "--warmup" => options with { WarmupSeconds = NotNegative(name, int.Parse(Value(), CultureInfo.InvariantCulture)) },
-                "--poll-interval" => options with { PollIntervalSeconds = Positive(name, double.Parse(Value(), CultureInfo.InvariantCulture)) },
-                "--idle" => options with { Idle = Positive(name, int.Parse(Value(), CultureInfo.InvariantCulture)) },
+                "--clients" => options with { Clients = Positive(name, Number<int>(name, Value())) },
+                "--rate" => options with { Rate = Positive(name, Number<double>(name, Value())) },
+                "--seconds" => options with { Seconds = Positive(name, Number<int>(name, Value())) },
+                "--warmup" => options with { WarmupSeconds = NotNegative(name, Number<int>(name, Value())) },
+                "--poll-interval" => options with { PollIntervalSeconds = Positive(name, Number<double>(name, Value())) },
+                "--idle" => options with { Idle = Positive(name, Number<int>(name, Value())) },
                 "--baselines" => options with { Baselines = ParseNames(name, Value(), AllBaselines) },
                 "--no-baselines" => options with { Baselines = [] },
                 "--redis" => options with { Redis = Value() },
@@ -124,7 +124,10 @@ public sealed record BenchOptions
         if (options.Redis is not null)
         {
             // Malformed, it would fail every run's host; said once, here.
-            StackExchange.Redis.ConfigurationOptions.Parse(options.Redis);
+            if (RealtimeDemo.Events.Redis.RedisConnection.Options(options.Redis).EndPoints.Count == 0)
+            {
+                throw new ArgumentException($"--redis: no Redis named in '{options.Redis}' (expected host:port).");
+            }
         }
 
         return options;
@@ -135,13 +138,22 @@ public sealed record BenchOptions
         // Each name once: a run is found by its name.
         var names = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct().ToArray();
         var unknown = names.Except(known).ToList();
-        return unknown.Count == 0 ? names : throw new ArgumentException($"{option}: unknown {string.Join(", ", unknown)} (known: {string.Join(",", known)}).");
+        if (names.Length == 0 || unknown.Count > 0)
+        {
+            throw new ArgumentException($"{option}: {(names.Length == 0 ? "no names" : "unknown " + string.Join(", ", unknown))} (known: {string.Join(",", known)}).");
+        }
+
+        return names;
     }
+
+    private static T Number<T>(string name, string text)
+        where T : System.Numerics.INumber<T> =>
+        T.TryParse(text, CultureInfo.InvariantCulture, out var value) ? value : throw new ArgumentException($"{name}: '{text}' is not a number it takes.");
 
     private static int NotNegative(string name, int value) =>
         value >= 0 ? value : throw new ArgumentException($"{name} must not be negative.");
 
     private static T Positive<T>(string name, T value)
         where T : System.Numerics.INumber<T> =>
-        value > T.Zero ? value : throw new ArgumentException($"{name} must be positive.");
+        value > T.Zero && T.IsFinite(value) ? value : throw new ArgumentException($"{name} must be a positive, finite number.");
 }

@@ -54,7 +54,7 @@ public static class ConsoleTable
             text.Append("\nidle\n");
             Table(
                 text,
-                ["transport", "connections", "KB/conn", "heartbeat B/conn/min", "RSS before MB", "RSS after MB"],
+                ["transport", "connections", "KB/conn", "heartbeat B/conn/min", "ended early", "RSS before MB", "RSS after MB"],
                 report.IdleRuns.Select(run => (string[])[Marked(run.Transport, run.Baseline), .. Figures.IdleRow(run)]).ToList());
         }
 

@@ -18,8 +18,8 @@ public static class LoadRun
         using var rig = await ClientRig.PrepareAsync(target, TimeSpan.FromSeconds(options.PollIntervalSeconds), cancellationToken);
         var (context, control, head) = (rig.Context, rig.Control, rig.Head);
         var (wire, recorder) = (context.Wire, context.Recorder);
-        await using var group = new ClientGroup(Enumerable.Range(0, options.Clients).Select(_ => BenchClient.Create(transport, context)).ToList(), cancellationToken);
-        var clients = group.Clients;
+        var clients = Enumerable.Range(0, options.Clients).Select(_ => BenchClient.Create(transport, context)).ToList();
+        await using var group = new ClientGroup(clients, cancellationToken);
         await group.ConnectAsync(parallelism: 64);
         group.StartReceiving();
         var progress = new ProgressLine(transport, options.Clients);
@@ -28,7 +28,7 @@ public static class LoadRun
         double? cpu;
         long peakRss;
         int failures;
-        (long Bytes, long Requests, long Empty) wireBefore = default, wireAfter = default;
+        (long Bytes, long Requests, long Empty) wireBefore, wireAfter;
         try
         {
             peakRss = target.Process?.RssBytes() ?? 0;

@@ -50,7 +50,7 @@ var stopped = false;
 foreach (var (name, baseline) in plan)
 {
     // With --redis, every host the bench starts gets a stream of its own, removed again after its run.
-    var redisPrefix = options.Redis is null || baseline || options.Url is not null ? null : $"bench-{Guid.NewGuid():N}";
+    var redisPrefix = options.Redis is null || baseline ? null : $"bench-{Guid.NewGuid():N}";
     try
     {
         await using var server = options.Url is not null && !baseline ? null : await StartServerAsync(baseline, options, redisPrefix, cancel.Token);
@@ -87,10 +87,10 @@ foreach (var (name, baseline) in plan)
 var report = new BenchReport(
     DateTimeOffset.UtcNow,
     $"{Environment.MachineName}: {Environment.ProcessorCount} cores, {Math.Round(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1024.0 / 1024 / 1024)} GiB, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}",
-    // Idle mode measures over its window, with no warm-up.
+    // Idle mode publishes nothing, has no load clients and no short polls, and measures over its window with no warm-up.
     options.Idle > 0
-        ? new BenchSettings(options.Clients, options.Rate, (int)options.IdleWindow.TotalSeconds, 0, options.PollIntervalSeconds, options.Idle)
-        : new BenchSettings(options.Clients, options.Rate, options.Seconds, options.WarmupSeconds, options.PollIntervalSeconds, options.Idle),
+        ? new BenchSettings(Clients: 0, Rate: 0, (int)options.IdleWindow.TotalSeconds, WarmupSeconds: 0, PollIntervalSeconds: 0, options.Idle)
+        : new BenchSettings(options.Clients, options.Rate, options.Seconds, options.WarmupSeconds, options.PollIntervalSeconds, Idle: 0),
     runs,
     idleRuns);
 

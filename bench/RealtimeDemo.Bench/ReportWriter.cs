@@ -86,19 +86,22 @@ public static class ReportWriter
         html.Append("</div>\n</header>\n");
 
         html.Append("<dl class=\"facts\">");
-        Fact(html, "clients / transport", Figures.Count(s.Clients));
-        Fact(html, "events / s", Figures.Plain(s.Rate));
-        Fact(html, "seconds / transport", Figures.Count(s.Seconds));
         if (s.Idle == 0)
         {
+            Fact(html, "clients / transport", Figures.Count(s.Clients));
+            Fact(html, "events / s", Figures.Plain(s.Rate));
+            Fact(html, "seconds / transport", Figures.Count(s.Seconds));
             Fact(html, "warm-up, not measured", Figures.Count(s.WarmupSeconds) + " s");
+            Fact(html, "short-poll interval", Figures.Plain(s.PollIntervalSeconds) + " s");
+            Fact(html, "transports", runs.Count(run => !run.Baseline) + " + " + runs.Count(run => run.Baseline) + " baselines");
+            Fact(html, "deliveries", Figures.Count(runs.Sum(run => run.Delivered)));
         }
-        Fact(html, "short-poll interval", Figures.Plain(s.PollIntervalSeconds) + " s");
-        Fact(html, "transports", runs.Count(run => !run.Baseline) + " + " + runs.Count(run => run.Baseline) + " baselines");
-        Fact(html, "deliveries", Figures.Count(runs.Sum(run => run.Delivered)));
-        if (report.IdleRuns.Count > 0 || s.Idle > 0)
+        else
         {
-            Fact(html, "idle connections", Figures.Count(s.Idle));
+            // Idle mode: nothing published, so none of the load's settings apply.
+            Fact(html, "idle connections / transport", Figures.Count(s.Idle));
+            Fact(html, "seconds measured", Figures.Count(s.Seconds));
+            Fact(html, "transports", report.IdleRuns.Count(run => !run.Baseline) + " + " + report.IdleRuns.Count(run => run.Baseline) + " baselines");
         }
 
         html.Append("</dl>\n");
@@ -206,7 +209,7 @@ public static class ReportWriter
             .Append(BarChart(
                 idle.Select(run => new Bar(run.Transport, Kind(run.Transport, run.Baseline), run.HeartbeatBytesPerConnectionPerMinute, Figures.Number(run.HeartbeatBytesPerConnectionPerMinute) + " B")).ToList(),
                 "heartbeat bytes per connection per minute"))
-            .Append("</figure>\n</div>\n<div class=\"scroll\"><table>\n<thead><tr><th>transport</th><th>connections</th><th>KB / connection</th><th>heartbeat B / conn / min</th><th>RSS before (MB)</th><th>RSS after (MB)</th></tr></thead>\n<tbody>\n");
+            .Append("</figure>\n</div>\n<div class=\"scroll\"><table>\n<thead><tr><th>transport</th><th>connections</th><th>KB / connection</th><th>heartbeat B / conn / min</th><th>ended early</th><th>RSS before (MB)</th><th>RSS after (MB)</th></tr></thead>\n<tbody>\n");
         foreach (var run in idle)
         {
             html.Append("<tr").Append(run.Baseline ? " class=\"baseline\"" : string.Empty).Append('>');

@@ -10,18 +10,17 @@ public sealed class ClientGroup(IReadOnlyList<BenchClient> clients, Cancellation
     private List<Task<bool>>? _receiving;
     private Task<int>? _stopped;
 
-    public IReadOnlyList<BenchClient> Clients => clients;
-
     /// <summary>Connects every client, <paramref name="parallelism"/> at a time (thousands of handshakes at once would only measure the accept queue).</summary>
     public async Task ConnectAsync(int parallelism, Action? connected = null)
     {
         using var gate = new SemaphoreSlim(parallelism);
         await Task.WhenAll(clients.Select(async client =>
         {
-            await gate.WaitAsync(cancellationToken);
+            // The group's own token: a group stopped or disposed while connecting stops connecting too.
+            await gate.WaitAsync(_stop.Token);
             try
             {
-                await client.ConnectAsync(cancellationToken);
+                await client.ConnectAsync(_stop.Token);
                 connected?.Invoke();
             }
             finally

@@ -23,7 +23,9 @@ public sealed class SignalRClient(ClientContext context, HttpTransportType trans
                 options.HttpMessageHandlerFactory = _ => Context.Wire.CreateHandler();
                 options.WebSocketFactory = async (socketContext, token) =>
                 {
-                    var socket = new System.Net.WebSockets.ClientWebSocket();
+                    // No keep-alive of its own, as with our WebSocket clients: SignalR pings by itself, and the socket's
+                    // unsolicited pongs would count as heartbeat traffic.
+                    var socket = new System.Net.WebSockets.ClientWebSocket { Options = { KeepAliveInterval = TimeSpan.Zero } };
                     await socket.ConnectAsync(socketContext.Uri, Context.Invoker, token);
                     return socket;
                 };
