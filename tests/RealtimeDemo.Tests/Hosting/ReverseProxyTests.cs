@@ -17,6 +17,10 @@ public sealed class ReverseProxyTests : IAsyncLifetime
     private static readonly string ProjectConfig = Path.Combine(AppContext.BaseDirectory, "nginx", "realtimedemo.conf");
     private static readonly string NaiveConfig = Path.Combine(AppContext.BaseDirectory, "nginx", "naive.conf");
 
+    // A buffering proxy holds a lone event until its buffer fills, which 1 s heartbeats take minutes to do: 5 s tells
+    // the two apart with room for a loaded machine.
+    private static readonly TimeSpan Promptly = TimeSpan.FromSeconds(5);
+
     // Heartbeats and pings well inside the proxy's 5 s idle limit.
     private readonly KestrelApplication _app = new(new Dictionary<string, string?>
     {
@@ -40,11 +44,11 @@ public sealed class ReverseProxyTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task SseEventArrivesThroughTheProxyWithinASecondOfPublish()
+    public async Task SseEventArrivesThroughTheProxyWithoutWaitingForMore()
     {
         var proxy = await StartProxyAsync(ProjectConfig);
 
-        Assert.True(await SseEventArrivesWithinAsync(proxy, TimeSpan.FromSeconds(1)), proxy.ErrorLog);
+        Assert.True(await SseEventArrivesWithinAsync(proxy, Promptly), proxy.ErrorLog);
     }
 
     [Fact]
@@ -52,7 +56,7 @@ public sealed class ReverseProxyTests : IAsyncLifetime
     {
         var proxy = await StartProxyAsync(NaiveConfig);
 
-        Assert.False(await SseEventArrivesWithinAsync(proxy, TimeSpan.FromSeconds(1)));
+        Assert.False(await SseEventArrivesWithinAsync(proxy, Promptly));
     }
 
     [Fact]
@@ -131,6 +135,9 @@ public sealed class ReverseProxyTests : IAsyncLifetime
         await socket.ConnectAsync(proxy.WebSocketUri($"/ws?after={start}"), cancellationToken);
         await socket.ReceiveJsonAsync(cancellationToken);
 
+        // The socket is read from here on, as a browser's is: a pending read is what answers the host's pings.
+        var onSocket = socket.ReceiveEventsAsync(1, cancellationToken);
+
         // A long poll held past proxy_read_timeout is cut by the proxy (hence LongPollMaxTimeout must stay below it);
         // its 504 also marks the moment the SSE stream and the socket have been idle for longer than that timeout.
         using var cut = await client.GetAsync($"/api/longpoll?after={start}&timeout=8", cancellationToken);
@@ -138,7 +145,7 @@ public sealed class ReverseProxyTests : IAsyncLifetime
 
         var published = await client.PublishAsync("chat", new { text = "still there?" }, cancellationToken);
         Assert.Equal(published.Id, (await sse.ReadSseAsync(1)).Single(item => item.EventType == SseParser.EventTypeDefault).EventId);
-        Assert.Equal(published.Id, Assert.Single(await socket.ReceiveEventsAsync(1, cancellationToken)).Id);
+        Assert.Equal(published.Id, Assert.Single(await onSocket).Id);
     }
 
     [Fact]
