@@ -38,9 +38,18 @@ public static class Targets
         new("long-poll", P99, "signalr-longpolling", 0.5),
     ];
 
+    /// <summary>Idle connections per transport that websocket and sse must hold to the end of the window.</summary>
+    public const int IdleConnectionsHeld = 20_000;
+
+    /// <summary>The targets a run of this kind can show: a load run's, or an idle run's.</summary>
     public static IReadOnlyList<TargetCheck> Evaluate(BenchReport report)
     {
         ArgumentNullException.ThrowIfNull(report);
+        return report.Settings.Idle > 0 ? IdleTargets(report) : LoadTargets(report);
+    }
+
+    private static List<TargetCheck> LoadTargets(BenchReport report)
+    {
         var checks = Comparisons.Select(comparison => AtMost(comparison, Find(report, comparison.Transport), Find(report, comparison.Baseline))).ToList();
 
         var longPoll = Find(report, "long-poll");
@@ -50,25 +59,6 @@ public static class Targets
                 "long-poll: nothing lost",
                 longPoll.Lost == 0 ? Met : Missed,
                 $"{Figures.Count(longPoll.Lost)} lost, every event checked from the warm-up's first"));
-
-        foreach (var name in (string[])["websocket", "sse"])
-        {
-            var title = $"{name}: idle memory ≤ {Figures.Plain(IdleKbPerConnection)} KB per connection";
-            var idle = report.IdleRuns.FirstOrDefault(run => run.Transport == name);
-            if (idle is null)
-            {
-                checks.Add(new TargetCheck(title, NotApplicable, "no idle run"));
-                continue;
-            }
-
-            var kb = Figures.Kb(idle.MemoryPerConnectionBytes);
-            checks.Add(new TargetCheck(
-                title,
-                kb <= IdleKbPerConnection ? Met : Missed,
-                $"{Figures.Number(kb)} KB per connection over {Figures.Count(idle.Connections)} connections"
-                    // Fewer held than counted: the figure is low by their share.
-                    + (idle.EndedEarly > 0 ? $", {Figures.Count(idle.EndedEarly)} of which ended early" : string.Empty)));
-        }
 
         const string clean = "every run: nothing lost or duplicated";
         if (report.Runs.Count == 0)
@@ -82,6 +72,36 @@ public static class Targets
                 ? new TargetCheck(clean, Met, $"all {report.Runs.Count} runs clean")
                 : new TargetCheck(clean, Missed, string.Join("; ", dirty.Select(run =>
                     $"{run.Transport}: {Figures.Count(run.Lost)} lost, {Figures.Count(run.Duplicated)} duplicated"))));
+        }
+
+        return checks;
+    }
+
+    private static List<TargetCheck> IdleTargets(BenchReport report)
+    {
+        var checks = new List<TargetCheck>();
+        foreach (var name in (string[])["websocket", "sse"])
+        {
+            var memory = $"{name}: idle memory ≤ {Figures.Plain(IdleKbPerConnection)} KB per connection";
+            var held = $"{name}: {Figures.Count(IdleConnectionsHeld)} idle connections held";
+            if (report.IdleRuns.FirstOrDefault(run => run.Transport == name) is not { } idle)
+            {
+                checks.Add(new TargetCheck(memory, NotApplicable, $"{name} did not run"));
+                checks.Add(new TargetCheck(held, NotApplicable, $"{name} did not run"));
+                continue;
+            }
+
+            // Fewer held than counted: the memory figure is low by their share.
+            var endedEarly = idle.EndedEarly > 0 ? $", {Figures.Count(idle.EndedEarly)} of which ended early" : string.Empty;
+            var kb = Figures.Kb(idle.MemoryPerConnectionBytes);
+            checks.Add(new TargetCheck(
+                memory,
+                kb <= IdleKbPerConnection ? Met : Missed,
+                $"{Figures.Number(kb)} KB per connection over {Figures.Count(idle.Connections)} connections{endedEarly}"));
+            checks.Add(new TargetCheck(
+                held,
+                idle.Connections >= IdleConnectionsHeld && idle.EndedEarly == 0 ? Met : Missed,
+                idle.EndedEarly > 0 ? $"{Figures.Count(idle.Connections)} opened{endedEarly}" : $"{Figures.Count(idle.Connections)} held to the end"));
         }
 
         return checks;
