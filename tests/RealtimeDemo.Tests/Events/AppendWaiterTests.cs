@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Time.Testing;
 using RealtimeDemo.Events;
 using RealtimeDemo.Tests.Infrastructure;
@@ -69,7 +70,11 @@ public sealed class AppendWaiterTests
         using var waiter = Waiter(Second);
         using var start = new Barrier(2);
         var deadline = Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken);
-        for (var round = 0; round < 20_000; round++)
+
+        // Up to 20,000 rounds, which an idle machine runs in about a second; a loaded one runs as many as fit in 10 s
+        // (each round's handoffs between threads can cost milliseconds there) rather than running out of time.
+        var elapsed = Stopwatch.StartNew();
+        for (var round = 0; round < 20_000 && elapsed.Elapsed < TimeSpan.FromSeconds(10); round++)
         {
             var version = _signal.Version;
             if (listedByATimedOutWait)
