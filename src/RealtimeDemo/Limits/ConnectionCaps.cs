@@ -22,17 +22,17 @@ public sealed class ConnectionCaps : IDisposable
     /// <summary>Long enough for a burst of reconnections to pass, short enough that a freed slot is soon reused.</summary>
     public static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(5);
 
-    private readonly RealtimeOptions _settings;
-
     // By transport; null for a transport that holds no connection open (short polling).
-    private readonly ConcurrencyLimiter?[] _caps;
+    private readonly Cap?[] _caps;
 
     public ConnectionCaps(IOptions<RealtimeOptions> options)
     {
-        _settings = options.Value;
+        var settings = options.Value;
         _caps = Enum.GetValues<Transport>()
             .Select(transport => CapOf(transport) is { } cap
-                ? new ConcurrencyLimiter(new ConcurrencyLimiterOptions { PermitLimit = cap.Limit(_settings), QueueLimit = 0 })
+                ? new Cap(
+                    new ConcurrencyLimiter(new ConcurrencyLimiterOptions { PermitLimit = cap.Limit(settings), QueueLimit = 0 }),
+                    $"This host already holds its maximum of {cap.Limit(settings)} {cap.Connections}")
                 : null)
             .ToArray();
     }
@@ -45,12 +45,12 @@ public sealed class ConnectionCaps : IDisposable
             return next(context);
         }
 
-        var permit = _caps[(int)capped.Transport]!.AttemptAcquire();
+        var cap = _caps[(int)capped.Transport]!;
+        var permit = cap.Limiter.AttemptAcquire();
         if (!permit.IsAcquired)
         {
             permit.Dispose();
-            var (limit, connections) = CapOf(capped.Transport)!.Value;
-            return Problems.RetryLater(context, StatusCodes.Status503ServiceUnavailable, RetryAfter, "Too many connections", $"This host already holds its maximum of {limit(_settings)} {connections}")
+            return Problems.RetryLater(context, StatusCodes.Status503ServiceUnavailable, RetryAfter, "Too many connections", cap.Refusal)
                 .ExecuteAsync(context);
         }
 
@@ -65,7 +65,7 @@ public sealed class ConnectionCaps : IDisposable
     {
         foreach (var cap in _caps)
         {
-            cap?.Dispose();
+            cap?.Limiter.Dispose();
         }
     }
 
@@ -79,6 +79,9 @@ public sealed class ConnectionCaps : IDisposable
     };
 
     internal sealed record CappedTransport(Transport Transport);
+
+    /// <summary>One transport's limiter, and the detail of the 503 that refuses a connection over it.</summary>
+    private sealed record Cap(ConcurrencyLimiter Limiter, string Refusal);
 }
 
 public static class ConnectionCapsExtensions
