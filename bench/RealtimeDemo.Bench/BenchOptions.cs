@@ -1,4 +1,6 @@
 using System.Globalization;
+using RealtimeDemo.Events;
+using RealtimeDemo.Events.Redis;
 
 namespace RealtimeDemo.Bench;
 
@@ -6,6 +8,9 @@ namespace RealtimeDemo.Bench;
 public sealed record BenchOptions
 {
     public static readonly string[] AllTransports = ["short-poll", "long-poll", "sse", "websocket"];
+
+    /// <summary>Idle mode measures the transports that hold a connection open: short polling holds none.</summary>
+    public static readonly string[] IdleTransports = ["long-poll", "sse", "websocket"];
 
     public static readonly string[] AllBaselines = ["raw-websocket", "raw-sse", "signalr-websockets", "signalr-sse", "signalr-longpolling"];
 
@@ -20,7 +25,8 @@ public sealed record BenchOptions
     /// <summary>A running RealtimeDemo host; null: the bench starts one itself.</summary>
     public Uri? Url { get; init; }
 
-    public IReadOnlyList<string> Transports { get; init; } = AllTransports;
+    /// <summary>Our transports asked for; null: every one the mode runs (<see cref="AllTransports"/>, <see cref="IdleTransports"/>).</summary>
+    public IReadOnlyList<string>? Transports { get; init; }
 
     public int Clients { get; init; } = 100;
 
@@ -49,9 +55,8 @@ public sealed record BenchOptions
     /// <summary>The baselines asked for; null: every one the mode runs (<see cref="AllBaselines"/>, <see cref="IdleBaselines"/>).</summary>
     public IReadOnlyList<string>? Baselines { get; init; }
 
-    /// <summary>Our transports this run measures, in the order they run: idle mode leaves out short polling, which holds nothing open.</summary>
-    public IReadOnlyList<string> PlannedTransports =>
-        Transports.Where(name => Idle == 0 || name != "short-poll").ToList();
+    /// <summary>Our transports this run measures, in the order they run.</summary>
+    public IReadOnlyList<string> PlannedTransports => Transports ?? (Idle > 0 ? IdleTransports : AllTransports);
 
     /// <summary>The baselines this run measures, in the order they run.</summary>
     public IReadOnlyList<string> PlannedBaselines => Baselines ?? (Idle > 0 ? IdleBaselines : AllBaselines);
@@ -65,12 +70,13 @@ public sealed record BenchOptions
         RealtimeDemo.Bench: the four transports (and baselines) under one workload, side by side.
 
           --url URL             a running RealtimeDemo host (default: start one, built as the bench is, on loopback)
-          --transports LIST     short-poll,long-poll,sse,websocket (default: all)
+          --transports LIST     short-poll,long-poll,sse,websocket (default: all; idle mode: all but short-poll)
           --clients N           subscribers per transport (default 100)
-          --rate N              events per second, published server-side (default 10)
-          --seconds N           measured seconds per transport (default 10; the window also spans the drain after)
+          --rate N              events per second, published server-side, 0.01 to 1000 (default 10)
+          --seconds N           measured seconds per transport, up to a day (default 10; the window also spans the
+                                drain after)
           --warmup N            seconds of the same load before each measured window, not counted (default 5; 0: none)
-          --poll-interval S     the short-poll interval in seconds (default 1)
+          --poll-interval S     the short-poll interval in seconds, up to an hour (default 1)
           --idle N              idle mode: N idle connections per long-lived transport, their traffic measured
                                 over --seconds rounded up to a multiple of 75 s (whole heartbeat and long-poll periods)
           --baselines LIST      raw-websocket,raw-sse,signalr-websockets,signalr-sse,signalr-longpolling
@@ -83,20 +89,22 @@ public sealed record BenchOptions
     public static BenchOptions Parse(string[] args)
     {
         var options = new BenchOptions();
+        var given = new HashSet<string>();
         for (var i = 0; i < args.Length; i++)
         {
             var name = args[i];
+            given.Add(name);
             string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{name} needs a value.");
             options = name switch
             {
-                "--url" => options with { Url = new Uri(Value()) },
+                "--url" => options with { Url = HttpUrl(name, Value()) },
                 "--transports" => options with { Transports = ParseNames(name, Value(), AllTransports) },
-                "--clients" => options with { Clients = Positive(name, Number<int>(name, Value())) },
-                "--rate" => options with { Rate = Positive(name, Number<double>(name, Value())) },
-                "--seconds" => options with { Seconds = Positive(name, Number<int>(name, Value())) },
-                "--warmup" => options with { WarmupSeconds = NotNegative(name, Number<int>(name, Value())) },
-                "--poll-interval" => options with { PollIntervalSeconds = Positive(name, Number<double>(name, Value())) },
-                "--idle" => options with { Idle = Positive(name, Number<int>(name, Value())) },
+                "--clients" => options with { Clients = Between(name, Number<int>(name, Value()), 1, 1_000_000) },
+                "--rate" => options with { Rate = Between(name, Number<double>(name, Value()), SteadyRate.MinEventsPerSecond, SteadyRate.MaxEventsPerSecond) },
+                "--seconds" => options with { Seconds = Between(name, Number<int>(name, Value()), 1, Day) },
+                "--warmup" => options with { WarmupSeconds = Between(name, Number<int>(name, Value()), 0, Day) },
+                "--poll-interval" => options with { PollIntervalSeconds = Between(name, Number<double>(name, Value()), 0.01, 3600) },
+                "--idle" => options with { Idle = Between(name, Number<int>(name, Value()), 1, 1_000_000) },
                 "--baselines" => options with { Baselines = ParseNames(name, Value(), AllBaselines) },
                 "--no-baselines" => options with { Baselines = [] },
                 "--redis" => options with { Redis = Value() },
@@ -105,29 +113,41 @@ public sealed record BenchOptions
             };
         }
 
-        // What a host the bench did not start cannot give: its memory (idle mode), or a Redis of the bench's choosing.
-        if (options.Url is not null && options.Idle > 0)
+        if (options.Idle > 0)
         {
-            throw new ArgumentException("--idle measures the server's memory: it needs a host the bench starts (no --url).");
+            // What a host the bench did not start cannot give: its memory.
+            if (options.Url is not null)
+            {
+                throw new ArgumentException("--idle measures the server's memory: it needs a host the bench starts (no --url).");
+            }
+
+            // Said rather than ignored: idle mode publishes nothing and runs no load clients.
+            if (given.Intersect(["--clients", "--rate", "--warmup", "--poll-interval"]).ToList() is [_, ..] loadOnly)
+            {
+                throw new ArgumentException($"--idle publishes nothing and runs no load, so it takes no {string.Join(", ", loadOnly)}.");
+            }
+
+            if (options.Transports?.Except(IdleTransports).ToList() is [_, ..] notIdle)
+            {
+                throw new ArgumentException($"--idle measures only {string.Join(",", IdleTransports)}, not {string.Join(",", notIdle)}.");
+            }
+
+            if (options.Baselines?.Except(IdleBaselines).ToList() is [_, ..] notIdleBaselines)
+            {
+                throw new ArgumentException($"--idle runs only the baselines {string.Join(",", IdleBaselines)}, not {string.Join(",", notIdleBaselines)}.");
+            }
         }
 
-        if (options.Idle > 0 && options.Baselines?.Except(IdleBaselines).ToList() is [_, ..] notIdle)
-        {
-            throw new ArgumentException($"--idle runs only the baselines {string.Join(",", IdleBaselines)}, not {string.Join(",", notIdle)}.");
-        }
-
+        // Nor a Redis of the bench's choosing.
         if (options.Url is not null && options.Redis is not null)
         {
             throw new ArgumentException("--redis configures a host the bench starts: it cannot be used with --url.");
         }
 
-        if (options.Redis is not null)
+        // Malformed, it would fail every run's host; said once, here.
+        if (options.Redis is not null && RedisConnection.Options(options.Redis).EndPoints.Count == 0)
         {
-            // Malformed, it would fail every run's host; said once, here.
-            if (RealtimeDemo.Events.Redis.RedisConnection.Options(options.Redis).EndPoints.Count == 0)
-            {
-                throw new ArgumentException($"--redis: no Redis named in '{options.Redis}' (expected host:port).");
-            }
+            throw new ArgumentException($"--redis: no Redis named in '{options.Redis}' (expected host:port).");
         }
 
         return options;
@@ -150,10 +170,15 @@ public sealed record BenchOptions
         where T : System.Numerics.INumber<T> =>
         T.TryParse(text, CultureInfo.InvariantCulture, out var value) ? value : throw new ArgumentException($"{name}: '{text}' is not a number it takes.");
 
-    private static int NotNegative(string name, int value) =>
-        value >= 0 ? value : throw new ArgumentException($"{name} must not be negative.");
+    private const int Day = 86_400;
 
-    private static T Positive<T>(string name, T value)
+    // Bounds that keep every figure the bench derives in range (a window in ms, a timer period, a host's ticker rate).
+    private static T Between<T>(string name, T value, T min, T max)
         where T : System.Numerics.INumber<T> =>
-        value > T.Zero && T.IsFinite(value) ? value : throw new ArgumentException($"{name} must be a positive, finite number.");
+        value >= min && value <= max ? value : throw new ArgumentException($"{name} must be between {min} and {max}.");
+
+    private static Uri HttpUrl(string name, string text) =>
+        Uri.TryCreate(text, UriKind.Absolute, out var url) && (url.Scheme == Uri.UriSchemeHttp || url.Scheme == Uri.UriSchemeHttps)
+            ? url
+            : throw new ArgumentException($"{name}: '{text}' is not an http:// or https:// URL.");
 }

@@ -8,7 +8,7 @@ try
 {
     options = BenchOptions.Parse(args);
 }
-catch (Exception exception) when (exception is ArgumentException or FormatException or UriFormatException)
+catch (ArgumentException exception)
 {
     Console.Error.WriteLine(exception.Message);
     Console.Error.WriteLine(BenchOptions.Usage);
