@@ -16,12 +16,18 @@ public sealed class ClientGroup(IReadOnlyList<BenchClient> clients, Cancellation
         using var gate = new SemaphoreSlim(parallelism);
         await Task.WhenAll(clients.Select(async client =>
         {
-            // The group's own token: a group stopped or disposed while connecting stops connecting too.
             await gate.WaitAsync(_stop.Token);
             try
             {
                 await client.ConnectAsync(_stop.Token);
                 connected?.Invoke();
+            }
+            catch (Exception) when (!_stop.IsCancellationRequested)
+            {
+                // One client that cannot connect fails the run: the rest stop connecting instead of opening thousands
+                // more for nothing. Theirs end as cancelled, so this exception is the one the caller sees.
+                await _stop.CancelAsync();
+                throw;
             }
             finally
             {
