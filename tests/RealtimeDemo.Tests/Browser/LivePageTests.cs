@@ -179,8 +179,9 @@ public sealed partial class LivePageTests(BrowserFixture browser) : IClassFixtur
         var published = await publisher.PublishAsync("test", new { after = "the key changed" }, TestClients.Deadline());
         await Assertions.Expect(Panel(page, "sse").Locator($"li[data-seq=\"{published.Seq}\"]")).ToHaveCountAsync(1);
         Assert.Equal("closed", await webSocketPanel.Locator("[data-field=state]").TextContentAsync());
-        Assert.Equal(upgradesBefore, (await publisher.TransportStatsAsync("websocket", TestClients.Deadline())).GetProperty("requests").GetInt64());
-        Assert.Equal(0, (await publisher.TransportStatsAsync("websocket", TestClients.Deadline())).GetProperty("open").GetInt64());
+        var after = await publisher.TransportStatsAsync("websocket", TestClients.Deadline());
+        Assert.Equal(upgradesBefore, after.GetProperty("requests").GetInt64());
+        Assert.Equal(0, after.GetProperty("open").GetInt64());
 
         // The refused POST is the one error the browser logs.
         Assert.Empty(_pageErrors);

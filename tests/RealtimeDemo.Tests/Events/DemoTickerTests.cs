@@ -191,10 +191,15 @@ public sealed class DemoTickerTests
     private async Task AdvanceUntilSeqAsync(InMemoryEventLog log, TimeSpan step, long expectedSeq, CancellationToken cancellationToken, bool late = false)
     {
         var appended = log.Appended.Next;
-        _time.HoldTimers = late;
-        _time.Advance(step);
-        _time.HoldTimers = false;
-        _time.FireHeld();
+        if (late)
+        {
+            _time.AdvanceLate(step);
+        }
+        else
+        {
+            _time.Advance(step);
+        }
+
         while (log.Head.Seq < expectedSeq)
         {
             await appended.WaitAsync(cancellationToken);
@@ -246,12 +251,18 @@ public sealed class DemoTickerTests
         /// <summary>How much shorter than asked the due time and period of every timer created from now on are.</summary>
         public TimeSpan TimersEarlyBy { get; set; }
 
-        /// <summary>While true, timers that fall due are held instead of fired; <see cref="FireHeld"/> fires each once.</summary>
-        public bool HoldTimers { get; set; }
+        // While true, timers that fall due are held instead of fired.
+        private bool _holding;
 
-        /// <summary>Fires each held timer once, at the clock's time now: a late firing.</summary>
-        public void FireHeld()
+        /// <summary>
+        /// Moves the clock, holding the timers that fall due on the way, then fires each of them once at the time
+        /// reached: late, as a busy machine fires them.
+        /// </summary>
+        public void AdvanceLate(TimeSpan step)
         {
+            _holding = true;
+            Advance(step);
+            _holding = false;
             var held = _held.Distinct().ToList(); // one firing per timer
             _held.Clear();
             foreach (var (callback, state) in held)
@@ -268,7 +279,7 @@ public sealed class DemoTickerTests
             var timer = base.CreateTimer(
                 firing =>
                 {
-                    if (HoldTimers)
+                    if (_holding)
                     {
                         _held.Add((callback, firing));
                     }

@@ -415,13 +415,17 @@ public abstract class EventLogContract
     }
 
     /// <summary>Waits until the log's head has reached <paramref name="seq"/>.</summary>
-    protected static async Task WaitForHeadAsync(IEventLog log, long seq, CancellationToken cancellationToken)
+    protected static Task WaitForHeadAsync(IEventLog log, long seq, CancellationToken cancellationToken) =>
+        WaitUntilAsync(log, () => log.Head.Seq >= seq, cancellationToken);
+
+    /// <summary>Waits, woken by the log's signal, until <paramref name="done"/> holds.</summary>
+    protected static async Task WaitUntilAsync(IEventLog log, Func<bool> done, CancellationToken cancellationToken)
     {
         while (true)
         {
-            // The signal is taken before Head is read, so an append between the two still wakes this wait.
+            // The signal is taken before the check, so a change between the two still wakes this wait.
             var appended = log.Appended.Next;
-            if (log.Head.Seq >= seq)
+            if (done())
             {
                 return;
             }

@@ -168,16 +168,7 @@ public sealed class RedisEventLogTests(RedisServer redis) : EventLogContract, IC
         // Nobody appends after the loss: this host finds it on its next read, woken here as an announcement would wake
         // it, or by its own poll, which may come first.
         await Connection.GetSubscriber().PublishAsync(RedisChannel.Literal(Key(prefix, "appended")), $"{oldEpoch}-5");
-        while (true)
-        {
-            var moved = log.Appended.Next; // taken before the check, so a move between the two still wakes the wait
-            if (log.Epoch != oldEpoch)
-            {
-                break;
-            }
-
-            await moved.WaitAsync(cancellationToken);
-        }
+        await WaitUntilAsync(log, () => log.Epoch != oldEpoch, cancellationToken);
 
         // The new epoch is empty and stands where the counter does: a reader crossing into it moves there, and the next
         // event follows on. Standing at seq 0 it would meet a second, "expired" gap at that event.
@@ -217,10 +208,10 @@ public sealed class RedisEventLogTests(RedisServer redis) : EventLogContract, IC
         // window. A client holding it waits for the next event here rather than being told its cursor is ahead, also
         // when this host learns of it on the read that moves it to the new epoch.
         var cancellationToken = TestClients.Deadline();
-        var (_, prefix) = await StartLogWithEventsAsync(1, cancellationToken);
 
-        // A host that finds the event on start has woken its readers for it before its start returns: the next firing
-        // is the move's. (The writer's own firing may come after its append returns.)
+        // A host has woken its readers for what it found on start before its start returns: the next firing is the
+        // move's. (An append's own firing may come after the append returns, so none is made here.)
+        var prefix = RedisServer.NewKeyPrefix();
         var log = await StartLogAsync(prefix);
         var oldEpoch = log.Epoch;
         var newEpoch = EventCursor.NewEpoch();

@@ -12,14 +12,12 @@ public sealed class RateLimitTests
     [Fact]
     public async Task ABurstOfHundredsAtOnceMeets429WithRetryAfterAndNoSeqIsLost()
     {
-        // The default burst of 100, refilled at 1 per second so that however slowly the 300 arrive most must be refused;
-        // one poll reads back all that was accepted.
+        // A burst of 100, refilled at 1 per second so that however slowly the 300 arrive most must be refused; one poll
+        // reads back all that was accepted.
         var cancellationToken = TestClients.Deadline(30);
-        await using var app = new RealtimeDemoApplication(new Dictionary<string, string?>
-        {
-            ["Realtime:ReadBatchSize"] = "1000",
-            ["Realtime:PublishPermitsPerSecond"] = "1",
-        });
+        var settings = Limits(burst: 100);
+        settings["Realtime:ReadBatchSize"] = "1000";
+        await using var app = new RealtimeDemoApplication(settings);
         var client = app.CreateClient();
         var started = TimeProvider.System.GetTimestamp();
 
