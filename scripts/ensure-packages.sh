@@ -4,7 +4,9 @@
 set -euo pipefail
 missing=()
 for package in "$@"; do
-  dpkg -s "$package" > /dev/null 2>&1 || missing+=("$package")
+  # The installed state, not just a record: a package removed but not purged still answers `dpkg -s`.
+  status=$(dpkg-query -W -f='${db:Status-Status}' "$package" 2> /dev/null || true)
+  [ "$status" = "installed" ] || missing+=("$package")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
