@@ -1,4 +1,4 @@
-using RealtimeDemo.Events;
+using RealtimeDemo.Ticker;
 using RealtimeDemo.Bench.Baselines.Events;
 
 namespace RealtimeDemo.Bench.Baselines;

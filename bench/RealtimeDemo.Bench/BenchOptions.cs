@@ -1,6 +1,6 @@
 using System.Globalization;
-using RealtimeDemo.Events;
-using RealtimeDemo.Events.Redis;
+using RealtimeDemo.Ticker;
+using RealtimeDemo.Log.Redis;
 
 namespace RealtimeDemo.Bench;
 

@@ -14,7 +14,7 @@ public static class BenchRedis
         try
         {
             // Read as the host reads it, with its timeouts.
-            await using var redis = await ConnectionMultiplexer.ConnectAsync(RealtimeDemo.Events.Redis.RedisConnection.Options(connectionString));
+            await using var redis = await ConnectionMultiplexer.ConnectAsync(RealtimeDemo.Log.Redis.RedisConnection.Options(connectionString));
             var database = redis.GetDatabase();
             foreach (var endpoint in redis.GetEndPoints())
             {

@@ -1,8 +1,11 @@
-using RealtimeDemo.Api;
-using RealtimeDemo.Events;
+using RealtimeDemo.Diagnostics;
 using RealtimeDemo.Hosting;
+using RealtimeDemo.Http;
 using RealtimeDemo.Limits;
+using RealtimeDemo.Log;
+using RealtimeDemo.Publishing;
 using RealtimeDemo.Security;
+using RealtimeDemo.Ticker;
 using RealtimeDemo.Transports;
 
 // Settings and the page (the top-level wwwroot/) are read from next to the binaries, where the build copies
@@ -12,8 +15,12 @@ var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = ar
 // Kestrel's limits (sizes, data rates, keep-alive), as appsettings.json sets them.
 builder.WebHost.UseKestrelLimitsFromConfiguration();
 
-// The event log, its validated "Realtime" options and the demo ticker.
+// The event log (in memory, or shared in Redis), the demo ticker that feeds it, the rules for publishing to it and
+// the transports that read it; each validates its own part of the "Realtime" settings at start.
 builder.Services.AddEventLog(builder.Configuration);
+builder.Services.AddDemoTicker(builder.Configuration);
+builder.Services.AddPublishing();
+builder.Services.AddTransports();
 
 // Serilog, per-transport counters, OpenTelemetry metrics.
 builder.Services.AddObservability(builder.Configuration);
@@ -49,17 +56,20 @@ app.UseOriginCheck();
 app.UseConnectionCaps();
 app.UseWebSockets();
 
-// Health, metrics, the page's stats and controls, publishing.
+// Health and metrics.
 app.MapHealthChecks("/healthz");
 app.MapPrometheusScrapingEndpoint("/metrics");
-app.MapStats();
-app.MapTicker();
-app.MapPublish();
 
-// The four ways to read the one log.
-app.MapShortPoll();
-app.MapLongPoll();
-app.MapSse();
+// The API: the page's stats and ticker control, publishing, and three of the four ways to read the one log.
+var api = app.MapGroup("/api");
+api.MapStats();
+api.MapTicker();
+api.MapPublish();
+api.MapShortPoll();
+api.MapLongPoll();
+api.MapSse();
+
+// The fourth, beside the API: a WebSocket is its own protocol once upgraded.
 app.MapWebSocket();
 
 app.Run();

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Security.Cryptography;
-using RealtimeDemo.Events;
+using RealtimeDemo.Ticker;
 
 namespace RealtimeDemo.Bench.Baselines.Events;
 

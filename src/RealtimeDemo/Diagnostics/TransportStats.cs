@@ -1,15 +1,7 @@
 using System.Diagnostics.Metrics;
+using RealtimeDemo.Http;
 
 namespace RealtimeDemo.Diagnostics;
-
-/// <summary>The four techniques, by the names the API, the page and the metrics use.</summary>
-public enum Transport
-{
-    ShortPoll,
-    LongPoll,
-    Sse,
-    WebSocket,
-}
 
 /// <summary>
 /// Per-transport counters: plain numbers for <c>GET /api/stats</c>, which the page reads, that the instruments on the

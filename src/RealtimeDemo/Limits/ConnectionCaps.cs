@@ -1,13 +1,12 @@
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
-using RealtimeDemo.Api;
-using RealtimeDemo.Diagnostics;
+using RealtimeDemo.Http;
 
 namespace RealtimeDemo.Limits;
 
 /// <summary>
 /// How many SSE streams, WebSockets and held long polls this host serves at once, each capped on its own
-/// (<see cref="RealtimeOptions.MaxSseConnections"/> and its siblings). One more gets <c>503</c> with <c>Retry-After</c>
+/// (<see cref="ConnectionLimitsOptions.MaxSseConnections"/> and its siblings). One more gets <c>503</c> with <c>Retry-After</c>
 /// instead of memory and file handles the host does not have; a client, or the load balancer, tries again or elsewhere.
 /// </summary>
 /// <remarks>
@@ -25,7 +24,7 @@ public sealed class ConnectionCaps : IDisposable
     // By transport; null for a transport that holds no connection open (short polling).
     private readonly Cap?[] _caps;
 
-    public ConnectionCaps(IOptions<RealtimeOptions> options)
+    public ConnectionCaps(IOptions<ConnectionLimitsOptions> options)
     {
         var settings = options.Value;
         _caps = Enum.GetValues<Transport>()
@@ -70,7 +69,7 @@ public sealed class ConnectionCaps : IDisposable
     }
 
     /// <summary>A long-lived transport's cap, and what it counts; null for a transport that holds nothing open.</summary>
-    private static (Func<RealtimeOptions, int> Limit, string Connections)? CapOf(Transport transport) => transport switch
+    private static (Func<ConnectionLimitsOptions, int> Limit, string Connections)? CapOf(Transport transport) => transport switch
     {
         Transport.Sse => (static settings => settings.MaxSseConnections, "SSE streams"),
         Transport.WebSocket => (static settings => settings.MaxWebSocketConnections, "WebSockets"),

@@ -2,10 +2,10 @@ namespace RealtimeDemo.Limits;
 
 public static class LimitsServiceCollectionExtensions
 {
-    /// <summary>The publish rate limit, the per-transport connection caps and the slow-reader watchdog.</summary>
+    /// <summary>The per-transport connection caps and the slow-reader watchdog, with their validated settings.</summary>
     public static IServiceCollection AddLimits(this IServiceCollection services)
     {
-        services.AddSingleton<PublishRateLimiter>();
+        services.AddRealtimeSettings<ConnectionLimitsOptions>();
         services.AddSingleton<SlowReaderWatchdog>();
         services.AddConnectionCaps();
         return services;

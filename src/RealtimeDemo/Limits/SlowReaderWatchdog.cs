@@ -2,10 +2,12 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using RealtimeDemo.Diagnostics;
 
+using RealtimeDemo.Http;
+
 namespace RealtimeDemo.Limits;
 
 /// <summary>
-/// Drops an SSE or WebSocket connection whose write has not completed within <see cref="RealtimeOptions.SendTimeout"/>.
+/// Drops an SSE or WebSocket connection whose write has not completed within <see cref="ConnectionLimitsOptions.SendTimeout"/>.
 /// </summary>
 /// <remarks>
 /// A client that stops reading costs the server little memory: events are shared bytes, and Kestrel stops taking
@@ -22,7 +24,7 @@ public sealed partial class SlowReaderWatchdog : IDisposable
     private readonly ILogger<SlowReaderWatchdog> _logger;
     private readonly ITimer _timer;
 
-    public SlowReaderWatchdog(IOptions<RealtimeOptions> options, TimeProvider time, TransportStats stats, ILogger<SlowReaderWatchdog> logger)
+    public SlowReaderWatchdog(IOptions<ConnectionLimitsOptions> options, TimeProvider time, TransportStats stats, ILogger<SlowReaderWatchdog> logger)
     {
         _timeout = options.Value.SendTimeout;
         _time = time;

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Options;
-using RealtimeDemo.Api;
+using RealtimeDemo.Http;
 
 namespace RealtimeDemo.Security;
 
@@ -13,13 +13,14 @@ public static class OriginCheck
 {
     /// <summary>
     /// Refuses, with <c>403</c>, every request whose <c>Origin</c> is not allowed; and lets pages of the allowed
-    /// other origins (loopback, <see cref="RealtimeOptions.AllowedOrigins"/>) read the answers, through CORS.
+    /// other origins (loopback, <see cref="OriginOptions.AllowedOrigins"/>) read the answers, through CORS.
     /// </summary>
     public static IServiceCollection AddOriginCheck(this IServiceCollection services)
     {
+        services.AddRealtimeSettings<OriginOptions>();
         services.AddCors();
         services.AddOptions<Microsoft.AspNetCore.Cors.Infrastructure.CorsOptions>()
-            .Configure<IOptions<RealtimeOptions>>((cors, realtime) => cors.AddDefaultPolicy(policy => policy
+            .Configure<IOptions<OriginOptions>>((cors, realtime) => cors.AddDefaultPolicy(policy => policy
                 .SetIsOriginAllowed(origin => IsAllowedElsewhere(origin, realtime.Value))
                 .AllowAnyHeader()
                 .AllowAnyMethod()));
@@ -29,7 +30,7 @@ public static class OriginCheck
     /// <summary>Put after the static files (the page's files are public) and before the endpoints.</summary>
     public static IApplicationBuilder UseOriginCheck(this IApplicationBuilder app)
     {
-        var options = app.ApplicationServices.GetRequiredService<IOptions<RealtimeOptions>>();
+        var options = app.ApplicationServices.GetRequiredService<IOptions<OriginOptions>>();
         // Not an async lambda: an allowed request passes straight through, and holds no state machine of ours for as
         // long as it lasts (a stream lasts hours).
         app.Use(next => context => IsAllowed(context.Request, options.Value)
@@ -42,7 +43,7 @@ public static class OriginCheck
     /// Allowed: no <c>Origin</c> (not a browser, or a same-origin navigation), the host's own origin, or an origin
     /// allowed elsewhere.
     /// </summary>
-    public static bool IsAllowed(HttpRequest request, RealtimeOptions options)
+    public static bool IsAllowed(HttpRequest request, OriginOptions options)
     {
         var origin = request.Headers.Origin.ToString();
         if (origin.Length == 0)
@@ -54,8 +55,8 @@ public static class OriginCheck
             && (string.Equals(uri.Authority, request.Host.Value, StringComparison.OrdinalIgnoreCase) || IsAllowedElsewhere(origin, options));
     }
 
-    /// <summary>A loopback origin (a developer's machine) or one listed in <see cref="RealtimeOptions.AllowedOrigins"/>.</summary>
-    private static bool IsAllowedElsewhere(string origin, RealtimeOptions options) =>
+    /// <summary>A loopback origin (a developer's machine) or one listed in <see cref="OriginOptions.AllowedOrigins"/>.</summary>
+    private static bool IsAllowedElsewhere(string origin, OriginOptions options) =>
         (Uri.TryCreate(origin, UriKind.Absolute, out var uri) && uri.IsLoopback)
         || options.AllowedOrigins.Any(allowed => string.Equals(allowed.TrimEnd('/'), origin, StringComparison.OrdinalIgnoreCase));
 }

@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
-using RealtimeDemo.Events;
+using RealtimeDemo.Log;
 
 namespace RealtimeDemo.Transports;
 

@@ -1,6 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
-using RealtimeDemo.Api;
-using RealtimeDemo.Events;
+using RealtimeDemo.Http;
+using RealtimeDemo.Log;
 
 namespace RealtimeDemo.Transports;
 

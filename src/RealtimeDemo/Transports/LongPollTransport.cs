@@ -2,10 +2,10 @@ using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using Microsoft.Extensions.Options;
-using RealtimeDemo.Api;
 using RealtimeDemo.Diagnostics;
-using RealtimeDemo.Events;
+using RealtimeDemo.Http;
 using RealtimeDemo.Limits;
+using RealtimeDemo.Log;
 
 namespace RealtimeDemo.Transports;
 
@@ -17,10 +17,10 @@ internal static class LongPollTransport
 {
     private static readonly SearchValues<char> Numeral = SearchValues.Create("0123456789.");
 
-    public static IEndpointRouteBuilder MapLongPoll(this IEndpointRouteBuilder app)
+    public static IEndpointRouteBuilder MapLongPoll(this IEndpointRouteBuilder api)
     {
-        app.MapGet("/api/longpoll", PollAsync).RequireConnectionCap(Transport.LongPoll);
-        return app;
+        api.MapGet("/longpoll", PollAsync).RequireConnectionCap(Transport.LongPoll);
+        return api;
     }
 
     private static async Task<IResult> PollAsync(
@@ -28,7 +28,7 @@ internal static class LongPollTransport
         string? timeout,
         HttpContext context,
         IEventLog log,
-        IOptions<RealtimeOptions> options,
+        IOptions<TransportOptions> options,
         TransportStats stats,
         TimeProvider time,
         IHostApplicationLifetime lifetime)
@@ -87,7 +87,7 @@ internal static class LongPollTransport
     /// <c>timeout</c> is in seconds, fractions allowed; absent means the configured default; above the cap it is
     /// cut to the cap (a client cannot hold a request longer than the server allows); anything else is a <c>400</c>.
     /// </summary>
-    private static bool TryResolveTimeout(string? text, RealtimeOptions options, out TimeSpan timeout, [NotNullWhen(false)] out IResult? problem)
+    private static bool TryResolveTimeout(string? text, TransportOptions options, out TimeSpan timeout, [NotNullWhen(false)] out IResult? problem)
     {
         problem = null;
         timeout = options.LongPollTimeout;

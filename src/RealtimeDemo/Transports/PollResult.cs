@@ -1,5 +1,5 @@
 using System.Text.Json;
-using RealtimeDemo.Events;
+using RealtimeDemo.Log;
 
 namespace RealtimeDemo.Transports;
 

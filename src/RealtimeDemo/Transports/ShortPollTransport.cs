@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using RealtimeDemo.Diagnostics;
-using RealtimeDemo.Events;
+using RealtimeDemo.Http;
+using RealtimeDemo.Log;
 
 namespace RealtimeDemo.Transports;
 
@@ -10,13 +11,13 @@ namespace RealtimeDemo.Transports;
 /// </summary>
 internal static class ShortPollTransport
 {
-    public static IEndpointRouteBuilder MapShortPoll(this IEndpointRouteBuilder app)
+    public static IEndpointRouteBuilder MapShortPoll(this IEndpointRouteBuilder api)
     {
-        app.MapGet("/api/poll", Poll);
-        return app;
+        api.MapGet("/poll", Poll);
+        return api;
     }
 
-    private static IResult Poll(string? after, IEventLog log, IOptions<RealtimeOptions> options, TransportStats stats, TimeProvider time)
+    private static IResult Poll(string? after, IEventLog log, IOptions<TransportOptions> options, TransportStats stats, TimeProvider time)
     {
         stats.CountRequest(Transport.ShortPoll);
         if (!CursorQuery.TryResolve(after, "after", log, out var cursor, out var problem))

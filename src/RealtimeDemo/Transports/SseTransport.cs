@@ -6,8 +6,9 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Microsoft.Extensions.Options;
 using RealtimeDemo.Diagnostics;
-using RealtimeDemo.Events;
+using RealtimeDemo.Http;
 using RealtimeDemo.Limits;
+using RealtimeDemo.Log;
 
 namespace RealtimeDemo.Transports;
 
@@ -24,17 +25,17 @@ internal static class SseTransport
 {
     private static ReadOnlySpan<byte> Heartbeat => ": heartbeat\n\n"u8;
 
-    public static IEndpointRouteBuilder MapSse(this IEndpointRouteBuilder app)
+    public static IEndpointRouteBuilder MapSse(this IEndpointRouteBuilder api)
     {
-        app.MapGet("/api/sse", StreamAsync).RequireConnectionCap(Transport.Sse);
-        return app;
+        api.MapGet("/sse", StreamAsync).RequireConnectionCap(Transport.Sse);
+        return api;
     }
 
     private static async Task StreamAsync(
         string? after,
         HttpContext context,
         IEventLog log,
-        IOptions<RealtimeOptions> options,
+        IOptions<TransportOptions> options,
         TransportStats stats,
         TimeProvider time,
         SlowReaderWatchdog watchdog,

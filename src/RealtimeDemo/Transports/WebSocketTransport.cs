@@ -1,13 +1,12 @@
 using System.Buffers;
 using System.Net.WebSockets;
-using System.Text.Json;
 using System.Text.Unicode;
 using Microsoft.Extensions.Options;
-using RealtimeDemo.Api;
 using RealtimeDemo.Diagnostics;
-using RealtimeDemo.Events;
+using RealtimeDemo.Http;
 using RealtimeDemo.Limits;
-using RealtimeDemo.Security;
+using RealtimeDemo.Log;
+using RealtimeDemo.Publishing;
 
 namespace RealtimeDemo.Transports;
 
@@ -31,7 +30,8 @@ internal static partial class WebSocketTransport
         string? after,
         HttpContext context,
         IEventLog log,
-        IOptions<RealtimeOptions> options,
+        IOptions<TransportOptions> options,
+        IOptions<PublishingOptions> publishingOptions,
         TransportStats stats,
         TimeProvider time,
         PublishRateLimiter publishLimit,
@@ -56,7 +56,7 @@ internal static partial class WebSocketTransport
 
         // Reading needs no key; a wrong key is refused before the upgrade, a missing one only when the client publishes.
         var settings = options.Value;
-        var access = PublishKey.Verify(context.Request, settings, allowQueryToken: true);
+        var access = PublishKey.Verify(context.Request, publishingOptions.Value, allowQueryToken: true);
         if (access == PublishKey.Check.Wrong)
         {
             await PublishKey.Unauthorized(context, access).ExecuteAsync(context);
@@ -72,13 +72,10 @@ internal static partial class WebSocketTransport
         using var connection = stats.Open(Transport.WebSocket);
         using var watch = watchdog.Start(Transport.WebSocket, connection, context);
         using var reader = new CursorReader(log, cursor, settings.ReadBatchSize, time, longLived: true);
-        var publishing = new Publishing(access == PublishKey.Check.Granted, publishLimit, context);
-        var session = new Session(socket, reader, log, settings, connection, watch, publishing, logger, context.RequestAborted);
+        var publisher = new WebSocketPublisher(log, publishingOptions.Value, access == PublishKey.Check.Granted, publishLimit, context);
+        var session = new Session(socket, reader, connection, watch, publisher, logger, context.RequestAborted);
         await session.RunAsync(ControlMessages.Welcome(cursor, log.Epoch, time.GetUtcNow()), lifetime.ApplicationStopping);
     }
-
-    /// <summary>What a client's publishes on this socket are checked against: the publish key, and its rate limit.</summary>
-    private sealed record Publishing(bool KeyPresented, PublishRateLimiter Limit, HttpContext Context);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "WebSocket receive loop failed; the connection is closed with 1011")]
     private static partial void LogReceiveFailed(ILogger logger, Exception exception);
@@ -98,11 +95,9 @@ internal static partial class WebSocketTransport
     private sealed class Session(
         WebSocket socket,
         CursorReader reader,
-        IEventLog log,
-        RealtimeOptions settings,
         TransportStats.OpenConnection connection,
         SlowReaderWatchdog.Watch watch,
-        Publishing publishing,
+        WebSocketPublisher publisher,
         ILogger logger,
         CancellationToken aborted)
     {
@@ -204,13 +199,13 @@ internal static partial class WebSocketTransport
                     var length = 0;
                     if (!received.EndOfMessage)
                     {
-                        buffer = ArrayPool<byte>.Shared.Rent(settings.MaxPublishBodyBytes);
-                        message = buffer.AsMemory(0, settings.MaxPublishBodyBytes);
+                        buffer = ArrayPool<byte>.Shared.Rent(publisher.MaxMessageBytes);
+                        message = buffer.AsMemory(0, publisher.MaxMessageBytes);
                         do
                         {
                             if (length == message.Length)
                             {
-                                await RefuseAsync(WebSocketCloseStatus.MessageTooBig, $"a message may be at most {settings.MaxPublishBodyBytes} bytes");
+                                await RefuseAsync(WebSocketCloseStatus.MessageTooBig, $"a message may be at most {publisher.MaxMessageBytes} bytes");
                                 return;
                             }
 
@@ -281,90 +276,24 @@ internal static partial class WebSocketTransport
         }
 
         /// <summary>
-        /// Handles <c>{"type": "publish", "event": {"type", "data"}}</c>; anything else, or a publish over the rate
-        /// limit, earns an error frame. False when the connection was closed instead: a publish without the key.
+        /// Takes a client's message (a publish); a refusal earns an error frame and the socket stays open. False when
+        /// the connection was closed instead: a publish without the key.
         /// </summary>
         private async Task<bool> HandleMessageAsync(ReadOnlyMemory<byte> message)
         {
-            if (!PublishRequest.TryParseJson(new ReadOnlySequence<byte>(message), out var document, out var invalid))
+            var result = await publisher.PublishAsync(message, aborted);
+            if (result.IsKeyMissing)
             {
-                await SendAsync(ControlMessages.Error("message", $"message {invalid}"), aborted);
-                return true;
+                await RefuseAsync(WebSocketCloseStatus.PolicyViolation, "publishing requires the publish key (?token= or a bearer token)");
+                return false;
             }
 
-            byte[]? error;
-            using (document)
+            if (result is { Field: { } field, Message: { } refusal })
             {
-                error = ReadPublish(document.RootElement, out var publish);
-                if (publish is not null)
-                {
-                    if (!publishing.KeyPresented)
-                    {
-                        await RefuseAsync(WebSocketCloseStatus.PolicyViolation, "publishing requires the publish key (?token= or a bearer token)");
-                        return false;
-                    }
-
-                    error = publishing.Limit.TryAcquire(publishing.Context, out var retryAfter)
-                        ? await AppendAsync(publish)
-                        : ControlMessages.Error("rate", $"{PublishRateLimiter.RuleText(settings)}; retry after {Problems.RetryAfterSeconds(retryAfter)} s");
-                }
-            }
-
-            if (error is not null)
-            {
-                await SendAsync(error, aborted);
+                await SendAsync(ControlMessages.Error(field, refusal), aborted);
             }
 
             return true;
-        }
-
-        /// <summary>Appends a publish; an error frame when the log cannot take it now (a shared log out of reach).</summary>
-        private async Task<byte[]?> AppendAsync(PublishRequest publish)
-        {
-            try
-            {
-                await log.AppendAsync(publish.Type, publish.Data, aborted);
-                return null;
-            }
-            catch (EventLogUnavailableException exception)
-            {
-                // The store's own words (a timeout says the event may have been published after all), and the retry time a
-                // POST gets in its Retry-After.
-                return ControlMessages.Error("event", $"{exception.Message.TrimEnd('.')}; retry after {Problems.RetryAfterSeconds(EventLogUnavailableHandler.RetryAfter)} s");
-            }
-        }
-
-        /// <summary>The publish a message asks for, or the error frame that says why it is not one.</summary>
-        private byte[]? ReadPublish(JsonElement message, out PublishRequest? publish)
-        {
-            publish = null;
-            if (message.ValueKind != JsonValueKind.Object || !message.TryGetProperty("type"u8, out var type) || type.ValueKind != JsonValueKind.String)
-            {
-                return ControlMessages.Error("type", "type is required: a message is {\"type\": \"publish\", \"event\": {\"type\", \"data\"}}");
-            }
-
-            if (!type.ValueEquals("publish"u8))
-            {
-                return ControlMessages.Error("type", "type is not a known message type; the only one is \"publish\"");
-            }
-
-            foreach (var property in message.EnumerateObject())
-            {
-                if (!property.NameEquals("type"u8) && !property.NameEquals("event"u8))
-                {
-                    var name = PublishRequest.NameOf(property);
-                    return ControlMessages.Error(name, $"{name} is not a known field; a publish message has only \"type\" and \"event\"");
-                }
-            }
-
-            if (!message.TryGetProperty("event"u8, out var body))
-            {
-                return ControlMessages.Error("event", "event is required: the event to publish, {\"type\", \"data\"}");
-            }
-
-            return PublishRequest.TryCreate(body, settings.MaxEventDataBytes, out publish, out var refused, field: "event.")
-                ? null
-                : ControlMessages.Error(refused.Field, refused.ToString());
         }
 
         private async Task SendAsync(byte[] message, CancellationToken lockWait)

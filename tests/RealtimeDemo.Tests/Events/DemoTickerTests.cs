@@ -2,7 +2,6 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
-using RealtimeDemo.Events;
 using RealtimeDemo.Tests.Infrastructure;
 
 namespace RealtimeDemo.Tests.Events;
@@ -153,7 +152,7 @@ public sealed class DemoTickerTests
         var cancellationToken = TestClients.Deadline();
         var log = new InMemoryEventLog(100, _time);
         var lease = new ObservedLease();
-        using var ticker = new DemoTicker(log, lease, Options.Create(new RealtimeOptions { TickerEventsPerSecond = 4 }), _time, NullLogger<DemoTicker>.Instance);
+        using var ticker = new DemoTicker(log, lease, Options.Create(new TickerOptions { TickerEventsPerSecond = 4 }), _time, NullLogger<DemoTicker>.Instance);
         await ticker.StartAsync(cancellationToken);
         await _time.TimerCreatedAsync(cancellationToken);
         var start = _time.GetUtcNow();
@@ -216,7 +215,7 @@ public sealed class DemoTickerTests
     }
 
     private DemoTicker NewTicker(IEventLog log, double eventsPerSecond) =>
-        new(log, new SoleTickerLease(), Options.Create(new RealtimeOptions { TickerEventsPerSecond = eventsPerSecond }), _time, NullLogger<DemoTicker>.Instance);
+        new(log, new SoleTickerLease(), Options.Create(new TickerOptions { TickerEventsPerSecond = eventsPerSecond }), _time, NullLogger<DemoTicker>.Instance);
 
     /// <summary>A lease the test hands out or withholds, and that tells when it was asked and whether it was given up.</summary>
     private sealed class ObservedLease : ITickerLease

@@ -1,5 +1,4 @@
 using CsCheck;
-using RealtimeDemo.Events;
 
 namespace RealtimeDemo.Tests.Events;
 

@@ -2,7 +2,6 @@ using System.Net.ServerSentEvents;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Time.Testing;
-using RealtimeDemo.Events;
 using RealtimeDemo.Tests.Infrastructure;
 
 namespace RealtimeDemo.Tests.Events;

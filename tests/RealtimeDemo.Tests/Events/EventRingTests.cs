@@ -1,4 +1,3 @@
-using RealtimeDemo.Events;
 
 namespace RealtimeDemo.Tests.Events;
 

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Time.Testing;
-using RealtimeDemo.Events;
 
 namespace RealtimeDemo.Tests.Events;
 

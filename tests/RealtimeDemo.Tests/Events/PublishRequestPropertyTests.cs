@@ -4,7 +4,6 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
 using CsCheck;
-using RealtimeDemo.Events;
 using RealtimeDemo.Tests.Infrastructure;
 
 namespace RealtimeDemo.Tests.Events;

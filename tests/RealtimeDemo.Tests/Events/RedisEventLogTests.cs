@@ -1,8 +1,6 @@
 using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
-using RealtimeDemo.Events;
-using RealtimeDemo.Events.Redis;
 using RealtimeDemo.Tests.Infrastructure;
 using StackExchange.Redis;
 

@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.WebSockets;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
-using RealtimeDemo.Events;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using RealtimeDemo.Tests.Infrastructure;
 

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using RealtimeDemo.Events;
 using RealtimeDemo.Tests.Infrastructure;
 
 namespace RealtimeDemo.Tests.Hosting;
@@ -20,12 +19,15 @@ public sealed class OptionsValidationTests
     [InlineData("Realtime:MaxEventDataBytes", "20000")] // above MaxPublishBodyBytes (16384)
     [InlineData("Realtime:WebSocketKeepAliveTimeout", "00:20:00")]
     [InlineData("Realtime:RedisKeyPrefix", "has spaces")]
+    [InlineData("Realtime:MaxSseConnections", "0")]
+    [InlineData("Realtime:SendTimeout", "00:00:00")]
+    [InlineData("Realtime:PublishKey", "too-short")]
+    [InlineData("Realtime:PublishBurst", "10")] // below PublishPermitsPerSecond (50)
     public void BadSettingIsRefusedNamingIt(string setting, string value)
     {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection([new(setting, value)]).Build();
-        using var services = new ServiceCollection().AddSingleton<IConfiguration>(configuration).AddEventLog(configuration).BuildServiceProvider();
+        using var app = new RealtimeDemoApplication(new Dictionary<string, string?> { [setting] = value });
 
-        var failure = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<RealtimeOptions>>().Value);
+        var failure = Assert.Throws<OptionsValidationException>(() => app.Server);
 
         Assert.Contains(setting, failure.Message, StringComparison.Ordinal);
     }
@@ -33,10 +35,9 @@ public sealed class OptionsValidationTests
     [Fact]
     public void RedisStoreWithoutAConnectionStringIsRefusedNamingIt()
     {
-        var configuration = new ConfigurationBuilder().AddInMemoryCollection([new("Realtime:Store", "Redis")]).Build();
-        using var services = new ServiceCollection().AddSingleton<IConfiguration>(configuration).AddEventLog(configuration).BuildServiceProvider();
+        using var app = new RealtimeDemoApplication(new Dictionary<string, string?> { ["Realtime:Store"] = "Redis" });
 
-        var failure = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<RealtimeOptions>>().Value);
+        var failure = Assert.Throws<OptionsValidationException>(() => app.Server);
 
         Assert.Contains("ConnectionStrings:Redis", failure.Message, StringComparison.Ordinal);
     }
@@ -45,9 +46,23 @@ public sealed class OptionsValidationTests
     public void DefaultSettingsAreValid()
     {
         var configuration = new ConfigurationBuilder().Build();
-        using var services = new ServiceCollection().AddSingleton<IConfiguration>(configuration).AddEventLog(configuration).BuildServiceProvider();
+        using var services = new ServiceCollection()
+            .AddSingleton<IConfiguration>(configuration)
+            .AddEventLog(configuration)
+            .AddDemoTicker(configuration)
+            .AddPublishing()
+            .AddTransports()
+            .AddLimits()
+            .AddOriginCheck()
+            .BuildServiceProvider();
 
-        Assert.Equal(10_000, services.GetRequiredService<IOptions<RealtimeOptions>>().Value.Retention);
+        // Each feature's settings, with nothing configured, pass their own validation.
+        Assert.Equal(10_000, services.GetRequiredService<IOptions<EventLogOptions>>().Value.Retention);
+        Assert.Equal(1, services.GetRequiredService<IOptions<TickerOptions>>().Value.TickerEventsPerSecond);
+        Assert.Equal(4096, services.GetRequiredService<IOptions<PublishingOptions>>().Value.MaxEventDataBytes);
+        Assert.Equal(TimeSpan.FromSeconds(25), services.GetRequiredService<IOptions<TransportOptions>>().Value.LongPollTimeout);
+        Assert.Equal(10_000, services.GetRequiredService<IOptions<ConnectionLimitsOptions>>().Value.MaxSseConnections);
+        Assert.Empty(services.GetRequiredService<IOptions<OriginOptions>>().Value.AllowedOrigins);
     }
 
     [Fact]

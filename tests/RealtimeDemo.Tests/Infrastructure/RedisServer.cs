@@ -66,7 +66,7 @@ public sealed class RedisServer : IAsyncLifetime
     }
 
     public ConnectionMultiplexer Connect() =>
-        ConnectionMultiplexer.Connect(RealtimeDemo.Events.Redis.RedisConnection.Options(ConnectionString));
+        ConnectionMultiplexer.Connect(RedisConnection.Options(ConnectionString));
 
     /// <summary>Starts the server (again, on the same port) and waits until it answers PING.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
