@@ -39,8 +39,13 @@ public static class EventLogServiceCollectionExtensions
 
     private static void AddRedisEventLog(IServiceCollection services, IConfiguration configuration)
     {
-        services.AddSingleton<IConnectionMultiplexer>(_ =>
-            ConnectionMultiplexer.Connect(RedisConnection.Options(configuration.GetConnectionString(RedisConnection.ConnectionStringName) ?? "")));
+        services.AddSingleton<IConnectionMultiplexer>(sp =>
+        {
+            // The settings first: the host resolves the log while it builds, before options are validated at start, and a
+            // missing connection string must be refused naming the setting, not by the Redis client's own complaint.
+            _ = sp.GetRequiredService<IOptions<EventLogOptions>>().Value;
+            return ConnectionMultiplexer.Connect(RedisConnection.Options(configuration.GetConnectionString(RedisConnection.ConnectionStringName) ?? ""));
+        });
         services.AddSingleton(sp => new RedisEventStream(
             sp.GetRequiredService<IConnectionMultiplexer>(),
             sp.GetRequiredService<IOptions<EventLogOptions>>().Value.RedisKeyPrefix,
