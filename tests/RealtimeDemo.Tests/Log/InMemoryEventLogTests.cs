@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Time.Testing;
 
-namespace RealtimeDemo.Tests.Events;
+namespace RealtimeDemo.Tests.Log;
 
 /// <summary>The embedded log: the whole <see cref="EventLogContract"/>, and what only it has (its own epoch, its checks).</summary>
 public sealed class InMemoryEventLogTests : EventLogContract

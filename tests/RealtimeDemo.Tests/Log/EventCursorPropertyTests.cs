@@ -1,6 +1,6 @@
 using CsCheck;
 
-namespace RealtimeDemo.Tests.Events;
+namespace RealtimeDemo.Tests.Log;
 
 /// <summary>
 /// The cursor parser takes whatever a client sends as <c>after</c> or <c>Last-Event-ID</c>: random text must never

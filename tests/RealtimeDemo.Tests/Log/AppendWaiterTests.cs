@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Time.Testing;
 using RealtimeDemo.Tests.Infrastructure;
 
-namespace RealtimeDemo.Tests.Events;
+namespace RealtimeDemo.Tests.Log;
 
 /// <summary>The reusable wait every long-lived reader uses: woken by the signal, by its timeout or by cancellation, and never lost.</summary>
 public sealed class AppendWaiterTests

@@ -4,7 +4,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Time.Testing;
 using RealtimeDemo.Tests.Infrastructure;
 
-namespace RealtimeDemo.Tests.Events;
+namespace RealtimeDemo.Tests.Log;
 
 /// <summary>
 /// What every event log must do, whichever store holds it: placement, encoding, resume semantics and concurrency.

@@ -1,15 +1,15 @@
 using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Time.Testing;
 using RealtimeDemo.Tests.Infrastructure;
 using StackExchange.Redis;
 
-namespace RealtimeDemo.Tests.Events;
+namespace RealtimeDemo.Tests.Log;
 
 /// <summary>
 /// The Redis log against a real Redis: the whole <see cref="EventLogContract"/>, then what sharing adds — one seq
 /// and one epoch for every host on the stream, an epoch that outlives a host but not the stream, trimming, faults.
-/// Each "host" here is a <see cref="RedisEventLog"/> of its own on the same key prefix.
+/// Each "host" here is a <see cref="RedisEventLog"/> of its own on the same key prefix. (The ticker lease the stream
+/// also keeps: <c>Ticker/RedisTickerLeaseTests</c>.)
 /// </summary>
 public sealed class RedisEventLogTests(RedisServer redis) : EventLogContract, IClassFixture<RedisServer>, IAsyncLifetime
 {
@@ -261,61 +261,6 @@ public sealed class RedisEventLogTests(RedisServer redis) : EventLogContract, IC
             async () => await log.AppendAsync("test", Data("{}"), cancellationToken).AsTask().WaitAsync(cancellationToken));
         Assert.Contains("cannot be reached", refused.Message, StringComparison.Ordinal);
         Assert.False(log.IsFollowing);
-    }
-
-    [Fact]
-    public async Task OnlyOneHostHoldsTheTickerLeaseUntilItLapses()
-    {
-        var cancellationToken = TestClients.Deadline();
-        var prefix = RedisServer.NewKeyPrefix();
-        var stream = new RedisEventStream(Connection, prefix, 100);
-        var lease = TimeSpan.FromSeconds(30); // far longer than the test: it lapses only when the test makes it
-
-        Assert.True(await stream.HoldLeaseAsync("host-a", lease));
-        Assert.False(await stream.HoldLeaseAsync("host-b", lease));
-        Assert.True(await stream.HoldLeaseAsync("host-a", lease)); // the holder renews
-        Assert.False(await stream.HoldLeaseAsync("host-b", lease));
-
-        // The holder's last renewal is for 1 ms; then it stops renewing, the key expires and another host takes over.
-        Assert.True(await stream.HoldLeaseAsync("host-a", TimeSpan.FromMilliseconds(1)));
-        await TestClients.WaitUntilAsync(() => stream.HoldLeaseAsync("host-b", lease), cancellationToken);
-
-        Assert.False(await stream.HoldLeaseAsync("host-a", lease));
-    }
-
-    [Fact]
-    public async Task AReleasedTickerLeaseIsTakenAtTheNextHostsNextCheck()
-    {
-        var stream = new RedisEventStream(Connection, RedisServer.NewKeyPrefix(), 100);
-        var clock = new FakeTimeProvider();
-        var hostA = new RedisTickerLease(stream, clock);
-        var hostB = new RedisTickerLease(stream, clock);
-
-        Assert.True(await hostA.HoldAsync(TestClients.Deadline()));
-        Assert.False(await hostB.HoldAsync(TestClients.Deadline()));
-
-        // Host B gives up nothing it does not hold; host A, stopping, gives its lease up long before it would lapse.
-        await hostB.ReleaseAsync();
-        clock.Advance(RedisTickerLease.TimeToLive / 3);
-        Assert.False(await hostB.HoldAsync(TestClients.Deadline()));
-        await hostA.ReleaseAsync();
-        clock.Advance(RedisTickerLease.TimeToLive / 3);
-        Assert.True(await hostB.HoldAsync(TestClients.Deadline()));
-    }
-
-    [Fact]
-    public async Task OnlyTheHolderCanReleaseTheTickerLease()
-    {
-        var stream = new RedisEventStream(Connection, RedisServer.NewKeyPrefix(), 100);
-        var lease = TimeSpan.FromSeconds(30);
-
-        Assert.True(await stream.HoldLeaseAsync("host-a", lease));
-        await stream.ReleaseLeaseAsync("host-b");
-        Assert.False(await stream.HoldLeaseAsync("host-b", lease));
-
-        await stream.ReleaseLeaseAsync("host-a");
-        Assert.True(await stream.HoldLeaseAsync("host-b", lease));
-        Assert.False(await stream.HoldLeaseAsync("host-a", lease));
     }
 
     public ValueTask InitializeAsync()

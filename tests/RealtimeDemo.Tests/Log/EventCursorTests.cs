@@ -1,5 +1,5 @@
 
-namespace RealtimeDemo.Tests.Events;
+namespace RealtimeDemo.Tests.Log;
 
 /// <summary>The cursor's text form is the resume id clients send back: it must round-trip and reject anything else.</summary>
 public sealed class EventCursorTests

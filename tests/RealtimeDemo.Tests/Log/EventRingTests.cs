@@ -1,5 +1,5 @@
 
-namespace RealtimeDemo.Tests.Events;
+namespace RealtimeDemo.Tests.Log;
 
 /// <summary>What the ring does beyond the log contract: the jumps and epoch changes a mirror of a shared stream meets.</summary>
 public sealed class EventRingTests
