@@ -5,7 +5,7 @@ using System.Text;
 using System.Text.Json;
 using RealtimeDemo.Tests.Infrastructure;
 
-namespace RealtimeDemo.Tests.Api;
+namespace RealtimeDemo.Tests.Publishing;
 
 /// <summary>POST /api/events: the stored event on success, a problem naming the field on refusal, and a host that keeps flowing.</summary>
 public sealed class PublishEndpointTests : IAsyncLifetime

@@ -4,7 +4,7 @@ using System.Net.Http.Json;
 using System.Net.WebSockets;
 using RealtimeDemo.Tests.Infrastructure;
 
-namespace RealtimeDemo.Tests.Hardening;
+namespace RealtimeDemo.Tests.Publishing;
 
 /// <summary>With <c>Realtime:PublishKey</c> set, publishing needs the key; reading does not; the key is never logged.</summary>
 public sealed class PublishKeyTests : IAsyncDisposable

@@ -4,10 +4,10 @@ using System.Net.WebSockets;
 using System.Text.Json;
 using RealtimeDemo.Tests.Infrastructure;
 
-namespace RealtimeDemo.Tests.Hardening;
+namespace RealtimeDemo.Tests.Publishing;
 
 /// <summary>Publishing is limited per client: a burst, then a sustained rate; POST and WebSocket draw on one bucket.</summary>
-public sealed class RateLimitTests
+public sealed class PublishRateLimitTests
 {
     [Fact]
     public async Task ABurstOfHundredsAtOnceMeets429WithRetryAfterAndNoSeqIsLost()

@@ -3,7 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using RealtimeDemo.Tests.Infrastructure;
 
-namespace RealtimeDemo.Tests.Api;
+namespace RealtimeDemo.Tests.Ticker;
 
 /// <summary>The page's ticker control: readable everywhere, adjustable only where the host allows it.</summary>
 public sealed class TickerEndpointTests

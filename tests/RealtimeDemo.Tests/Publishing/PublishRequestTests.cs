@@ -5,7 +5,7 @@ using System.Text.Json;
 
 using RealtimeDemo.Tests.Infrastructure;
 
-namespace RealtimeDemo.Tests.Events;
+namespace RealtimeDemo.Tests.Publishing;
 
 /// <summary>The one set of publish rules POST /api/events and the WebSocket "publish" message share.</summary>
 public sealed class PublishRequestTests

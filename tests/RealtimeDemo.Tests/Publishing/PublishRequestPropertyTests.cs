@@ -6,7 +6,7 @@ using System.Text.Unicode;
 using CsCheck;
 using RealtimeDemo.Tests.Infrastructure;
 
-namespace RealtimeDemo.Tests.Events;
+namespace RealtimeDemo.Tests.Publishing;
 
 /// <summary>
 /// The publish rules face whatever a client sends: random bytes and random JSON must only ever be refused, with the
