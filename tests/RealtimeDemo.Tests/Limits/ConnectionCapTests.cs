@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.WebSockets;
 using RealtimeDemo.Tests.Infrastructure;
 
-namespace RealtimeDemo.Tests.Hardening;
+namespace RealtimeDemo.Tests.Limits;
 
 /// <summary>Each long-lived transport has its own cap; one connection over it gets 503 with Retry-After.</summary>
 public sealed class ConnectionCapTests : IAsyncDisposable

@@ -3,11 +3,10 @@ using System.Net.ServerSentEvents;
 using System.Net.WebSockets;
 using System.Text.Json;
 using System.Threading.Channels;
-using RealtimeDemo.Tests.Infrastructure;
 using Xunit.Sdk;
 using Xunit.v3;
 
-namespace RealtimeDemo.Tests.Hardening;
+namespace RealtimeDemo.Tests.Infrastructure;
 
 /// <summary>
 /// One real Kestrel host for a whole class of bad inputs, with an SSE stream and a WebSocket opened at the start
@@ -17,7 +16,7 @@ namespace RealtimeDemo.Tests.Hardening;
 /// Each row of the class publishes events of its own; the rate limit is raised so that hundreds of rows from one
 /// address are never refused with 429, which would hide the status under test.
 /// </remarks>
-public abstract class HardeningHost(IReadOnlyDictionary<string, string?> settings) : IAsyncLifetime
+public abstract class BadInputHost(IReadOnlyDictionary<string, string?> settings) : IAsyncLifetime
 {
     private readonly CancellationTokenSource _stop = new();
     private readonly Channel<JsonElement> _sseMessages = Channel.CreateUnbounded<JsonElement>();

@@ -4,7 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using RealtimeDemo.Tests.Infrastructure;
 
-namespace RealtimeDemo.Tests.Hosting;
+namespace RealtimeDemo.Tests.Transports.WebSockets;
 
 /// <summary>
 /// Closing a WebSocket while the server is busy sending a backlog (a reader catching up): the close handshake

@@ -4,10 +4,10 @@ using System.Text;
 using System.Text.Json;
 using RealtimeDemo.Tests.Infrastructure;
 
-namespace RealtimeDemo.Tests.Hardening;
+namespace RealtimeDemo.Tests.Security;
 
 /// <summary>The host of <see cref="BadHttpInputTests"/>: the ticker adjustable, so bad <c>PUT /api/ticker</c> bodies reach its checks.</summary>
-public sealed class BadHttpInputHost() : HardeningHost(new Dictionary<string, string?> { ["Realtime:TickerAdjustable"] = "true" });
+public sealed class BadHttpInputHost() : BadInputHost(new Dictionary<string, string?> { ["Realtime:TickerAdjustable"] = "true" });
 
 /// <summary>
 /// Malformed requests to every endpoint over real Kestrel, each answered with its exact status — never a 5xx — and a

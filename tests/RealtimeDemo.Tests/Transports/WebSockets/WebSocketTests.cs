@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using RealtimeDemo.Tests.Infrastructure;
 
-namespace RealtimeDemo.Tests.Transports;
+namespace RealtimeDemo.Tests.Transports.WebSockets;
 
 /// <summary><c>/ws</c>: events and control messages as text frames; the client may publish on the same socket.</summary>
 public sealed class WebSocketTests : IAsyncLifetime

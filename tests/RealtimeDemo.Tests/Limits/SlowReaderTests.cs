@@ -4,7 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using RealtimeDemo.Tests.Infrastructure;
 
-namespace RealtimeDemo.Tests.Hardening;
+namespace RealtimeDemo.Tests.Limits;
 
 /// <summary>Runs alone: it measures the managed heap, which other tests running alongside would disturb.</summary>
 [CollectionDefinition(nameof(SlowReaderTests), DisableParallelization = true)]

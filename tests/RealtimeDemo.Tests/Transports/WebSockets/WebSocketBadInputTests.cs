@@ -3,17 +3,17 @@ using System.Text;
 using System.Text.Json;
 using RealtimeDemo.Tests.Infrastructure;
 
-namespace RealtimeDemo.Tests.Hardening;
+namespace RealtimeDemo.Tests.Transports.WebSockets;
 
 /// <summary>
-/// The host of <see cref="BadWebSocketInputTests"/>. <c>Realtime:MaxPublishBodyBytes</c>, which is also the WebSocket
+/// The host of <see cref="WebSocketBadInputTests"/>. <c>Realtime:MaxPublishBodyBytes</c>, which is also the WebSocket
 /// message limit, is cut from its default 16 KiB to 4 KiB, the size the issue names; <c>Realtime:MaxEventDataBytes</c>
 /// to 1 KiB, so that data too large for an event still fits in a message and earns an error frame rather than a close.
 /// </summary>
-public sealed class BadWebSocketInputHost() : HardeningHost(new Dictionary<string, string?>
+public sealed class WebSocketBadInputHost() : BadInputHost(new Dictionary<string, string?>
 {
-    ["Realtime:MaxPublishBodyBytes"] = BadWebSocketInputTests.MaxMessageBytes.ToString(),
-    ["Realtime:MaxEventDataBytes"] = BadWebSocketInputTests.MaxDataBytes.ToString(),
+    ["Realtime:MaxPublishBodyBytes"] = WebSocketBadInputTests.MaxMessageBytes.ToString(),
+    ["Realtime:MaxEventDataBytes"] = WebSocketBadInputTests.MaxDataBytes.ToString(),
 });
 
 /// <summary>
@@ -23,7 +23,7 @@ public sealed class BadWebSocketInputHost() : HardeningHost(new Dictionary<strin
 /// serves and the stream flows. (Upgrades that must be refused: <see cref="BadHttpInputTests"/>.)
 /// </summary>
 [TestCaseOrderer(typeof(LastTestsLastOrderer))]
-public sealed class BadWebSocketInputTests(BadWebSocketInputHost host) : IClassFixture<BadWebSocketInputHost>
+public sealed class WebSocketBadInputTests(WebSocketBadInputHost host) : IClassFixture<WebSocketBadInputHost>
 {
     public const int MaxMessageBytes = 4_096;
     public const int MaxDataBytes = 1_024;

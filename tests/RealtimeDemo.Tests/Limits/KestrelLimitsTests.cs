@@ -3,7 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using RealtimeDemo.Tests.Infrastructure;
 
-namespace RealtimeDemo.Tests.Hosting;
+namespace RealtimeDemo.Tests.Limits;
 
 /// <summary>Every <c>Kestrel:Limits</c> setting reaches the server, data rates included (the bad-input table shows the sizes at work).</summary>
 public sealed class KestrelLimitsTests
