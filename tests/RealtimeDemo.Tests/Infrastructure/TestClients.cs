@@ -229,6 +229,21 @@ public static class TestClients
         return JsonDocument.Parse(buffer.AsMemory(0, length)).RootElement.Clone();
     }
 
+    /// <summary>Receives one whole text message; the server closing instead fails the test.</summary>
+    public static async Task<JsonElement> ReceiveNextAsync(this WebSocket socket, CancellationToken cancellationToken) =>
+        await socket.ReceiveJsonAsync(cancellationToken) ?? throw new InvalidOperationException("The server closed the socket.");
+
+    /// <summary>Connects to the in-memory host's <c>/ws</c> and takes the welcome, which must come first.</summary>
+    public static async Task<(WebSocket Socket, JsonElement Welcome)> ConnectWelcomedAsync(
+        this RealtimeDemoApplication app, string query, CancellationToken cancellationToken)
+    {
+        var socket = await app.Server.CreateWebSocketClient().ConnectAsync(new Uri(app.Server.BaseAddress, "ws" + query), cancellationToken);
+        var welcome = await socket.ReceiveNextAsync(cancellationToken);
+        Assert.Equal("welcome", welcome.GetProperty("control").GetString());
+        Assert.True(welcome.TryGetProperty("cursor", out _), $"The welcome has no cursor: {welcome}");
+        return (socket, welcome);
+    }
+
     /// <summary>
     /// Receives until the server's close frame and returns its status. Whatever the server sent before it is skipped,
     /// but each message must still be whole JSON.
@@ -248,7 +263,7 @@ public static class TestClients
         var events = new List<WireEvent>(count);
         while (events.Count < count)
         {
-            var message = await socket.ReceiveJsonAsync(cancellationToken) ?? throw new InvalidOperationException("The server closed the socket.");
+            var message = await socket.ReceiveNextAsync(cancellationToken);
             if (message.TryGetProperty("seq", out _))
             {
                 events.Add(message.Deserialize<WireEvent>(Json)!);
@@ -267,7 +282,7 @@ public static class TestClients
         var events = new List<WireEvent>(count);
         while (events.Count < count)
         {
-            var message = await socket.ReceiveJsonAsync(cancellationToken) ?? throw new InvalidOperationException("The server closed the socket.");
+            var message = await socket.ReceiveNextAsync(cancellationToken);
             if (message.TryGetProperty("control", out var control))
             {
                 Assert.True(control.GetString() == "welcome", $"Expected only events, received {message.GetRawText()}.");

@@ -25,7 +25,7 @@ public sealed class WebSocketTests : IAsyncLifetime
         var client = _app.CreateClient();
         var published = await client.PublishManyAsync(2, cancellationToken);
 
-        var (socket, welcome) = await ConnectAsync(_app, "", cancellationToken);
+        var (socket, welcome) = await _app.ConnectWelcomedAsync("", cancellationToken);
         using var _ = socket;
 
         // No cursor means "from now": the welcome names the head, and history is not replayed.
@@ -40,11 +40,11 @@ public sealed class WebSocketTests : IAsyncLifetime
         var cancellationToken = TestClients.Deadline();
         var epoch = (await _app.CreateClient().HeadCursorAsync(cancellationToken)).Split('-')[0];
 
-        var (socket, welcome) = await ConnectAsync(_app, "?after=zzzzzz-3", cancellationToken);
+        var (socket, welcome) = await _app.ConnectWelcomedAsync("?after=zzzzzz-3", cancellationToken);
         using var _ = socket;
 
         Assert.Equal(epoch, welcome.GetProperty("epoch").GetString());
-        var gap = await ReceiveNextAsync(socket, cancellationToken);
+        var gap = await socket.ReceiveNextAsync(cancellationToken);
         Assert.Equal("gap", gap.GetProperty("control").GetString());
         Assert.Equal($"{epoch}-0", gap.GetProperty("cursor").GetString());
     }
@@ -56,7 +56,7 @@ public sealed class WebSocketTests : IAsyncLifetime
         var client = _app.CreateClient();
         var published = await client.PublishManyAsync(10, cancellationToken);
 
-        var (socket, welcome) = await ConnectAsync(_app, $"?after={published[3].Id}", cancellationToken);
+        var (socket, welcome) = await _app.ConnectWelcomedAsync($"?after={published[3].Id}", cancellationToken);
         using var _ = socket;
         Assert.Equal(published[3].Id, welcome.GetProperty("cursor").GetString());
 
@@ -77,7 +77,7 @@ public sealed class WebSocketTests : IAsyncLifetime
         var client = app.CreateClient();
         var published = await client.PublishManyAsync(40, cancellationToken);
 
-        var (socket, _) = await ConnectAsync(app, $"?after={published[0].Id}", cancellationToken);
+        var (socket, _) = await app.ConnectWelcomedAsync($"?after={published[0].Id}", cancellationToken);
         using var __ = socket;
         var read = await ReceiveMessagesAsync(socket, 17, cancellationToken);
 
@@ -92,7 +92,7 @@ public sealed class WebSocketTests : IAsyncLifetime
         var client = _app.CreateClient();
         var published = await client.PublishManyAsync(3, cancellationToken);
 
-        var (socket, _) = await ConnectAsync(_app, $"?after={TestClients.ForeignCursor}", cancellationToken);
+        var (socket, _) = await _app.ConnectWelcomedAsync($"?after={TestClients.ForeignCursor}", cancellationToken);
         using var __ = socket;
         var read = await ReceiveMessagesAsync(socket, 4, cancellationToken);
 
@@ -150,7 +150,7 @@ public sealed class WebSocketTests : IAsyncLifetime
 
         var (sseResponse, sse) = await client.OpenSseAsync($"/api/sse?after={head}", cancellationToken);
         using var _ = sseResponse;
-        var (publisher, _) = await ConnectAsync(_app, $"?after={head}", cancellationToken);
+        var (publisher, _) = await _app.ConnectWelcomedAsync($"?after={head}", cancellationToken);
         using var __ = publisher;
         var longPolling = client.PollAsync($"/api/longpoll?after={head}&timeout=30", cancellationToken);
         await client.WaitForOpenConnectionsAsync("long-poll", 1, cancellationToken);
@@ -169,11 +169,11 @@ public sealed class WebSocketTests : IAsyncLifetime
     public async Task InvalidJsonEarnsErrorFrameAndConnectionStaysUsable()
     {
         var cancellationToken = TestClients.Deadline();
-        var (socket, _) = await ConnectAsync(_app, "", cancellationToken);
+        var (socket, _) = await _app.ConnectWelcomedAsync("", cancellationToken);
         using var __ = socket;
 
         await socket.SendAsync(Encoding.UTF8.GetBytes("{not json"), WebSocketMessageType.Text, true, cancellationToken);
-        AssertError(await ReceiveNextAsync(socket, cancellationToken), "message");
+        AssertError(await socket.ReceiveNextAsync(cancellationToken), "message");
 
         await socket.SendJsonAsync(new { type = "publish", @event = new { type = "chat", data = new { text = "still here" } } }, cancellationToken);
         var published = Assert.Single(await socket.ReceiveEventsAsync(1, cancellationToken));
@@ -184,12 +184,12 @@ public sealed class WebSocketTests : IAsyncLifetime
     public async Task UnknownMessageTypeEarnsErrorNamingType()
     {
         var cancellationToken = TestClients.Deadline();
-        var (socket, _) = await ConnectAsync(_app, "", cancellationToken);
+        var (socket, _) = await _app.ConnectWelcomedAsync("", cancellationToken);
         using var __ = socket;
 
         await socket.SendJsonAsync(new { type = "subscribe" }, cancellationToken);
 
-        AssertError(await ReceiveNextAsync(socket, cancellationToken), "type");
+        AssertError(await socket.ReceiveNextAsync(cancellationToken), "type");
         Assert.Equal(WebSocketState.Open, socket.State);
     }
 
@@ -205,102 +205,14 @@ public sealed class WebSocketTests : IAsyncLifetime
         var cancellationToken = TestClients.Deadline();
         var client = _app.CreateClient();
         var head = await client.HeadCursorAsync(cancellationToken);
-        var (socket, _) = await ConnectAsync(_app, "", cancellationToken);
+        var (socket, _) = await _app.ConnectWelcomedAsync("", cancellationToken);
         using var __ = socket;
 
         await socket.SendAsync(Encoding.UTF8.GetBytes(message), WebSocketMessageType.Text, true, cancellationToken);
 
-        AssertError(await ReceiveNextAsync(socket, cancellationToken), field);
+        AssertError(await socket.ReceiveNextAsync(cancellationToken), field);
         Assert.Equal(head, await client.HeadCursorAsync(cancellationToken));
     }
-
-    [Fact]
-    public async Task BinaryFrameIsClosedAsInvalidMessageType()
-    {
-        var cancellationToken = TestClients.Deadline();
-        var (socket, _) = await ConnectAsync(_app, "", cancellationToken);
-        using var __ = socket;
-
-        await socket.SendAsync(new byte[] { 1, 2, 3 }, WebSocketMessageType.Binary, true, cancellationToken);
-
-        Assert.Equal(WebSocketCloseStatus.InvalidMessageType, await socket.ReceiveUntilCloseAsync(cancellationToken));
-    }
-
-    [Fact]
-    public async Task MessageOverThePublishLimitIsClosedAsTooBig()
-    {
-        var cancellationToken = TestClients.Deadline();
-        var (socket, _) = await ConnectAsync(_app, "", cancellationToken);
-        using var __ = socket;
-
-        // One byte over Realtime:MaxPublishBodyBytes (default 16384).
-        var message = """{"type":"publish","event":{"type":"chat","data":{"text":""" + $"\"{new string('x', 16384)}\"" + "}}}";
-        await socket.SendAsync(Encoding.UTF8.GetBytes(message), WebSocketMessageType.Text, true, cancellationToken);
-
-        Assert.Equal(WebSocketCloseStatus.MessageTooBig, await socket.ReceiveUntilCloseAsync(cancellationToken));
-    }
-
-    [Fact]
-    public async Task InvalidUtf8IsClosedAsInvalidPayloadData()
-    {
-        var cancellationToken = TestClients.Deadline();
-        var (socket, _) = await ConnectAsync(_app, "", cancellationToken);
-        using var __ = socket;
-
-        // 0xC3 starts a two-byte sequence; '(' cannot continue it.
-        await socket.SendAsync(new byte[] { (byte)'{', 0xC3, (byte)'(', (byte)'}' }, WebSocketMessageType.Text, true, cancellationToken);
-
-        Assert.Equal(WebSocketCloseStatus.InvalidPayloadData, await socket.ReceiveUntilCloseAsync(cancellationToken));
-    }
-
-    [Fact]
-    public async Task InvalidUtf8IsClosedAsInvalidPayloadDataOverKestrel()
-    {
-        // The in-memory test socket passes any bytes through; Kestrel's socket validates UTF-8 itself,
-        // so only a real connection shows what a browser gets. Repeated because the failure is a race.
-        await using var app = new KestrelApplication();
-        var cancellationToken = TestClients.Deadline(30);
-        var endpoint = app.WebSocketUri("/ws");
-
-        for (var attempt = 1; attempt <= 10; attempt++)
-        {
-            using var socket = new ClientWebSocket();
-            await socket.ConnectAsync(endpoint, cancellationToken);
-            Assert.Equal("welcome", (await ReceiveNextAsync(socket, cancellationToken)).GetProperty("control").GetString());
-
-            await socket.SendAsync(new byte[] { (byte)'{', 0xC3, (byte)'(', (byte)'}' }, WebSocketMessageType.Text, true, cancellationToken);
-
-            Assert.Equal(WebSocketCloseStatus.InvalidPayloadData, await socket.ReceiveUntilCloseAsync(cancellationToken));
-        }
-    }
-
-    [Fact]
-    public async Task ClientCloseIsAnsweredWithNormalClosure()
-    {
-        var cancellationToken = TestClients.Deadline();
-        var (socket, _) = await ConnectAsync(_app, "", cancellationToken);
-        using var __ = socket;
-
-        // CloseAsync completes only once the server's close frame has arrived.
-        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", cancellationToken);
-
-        Assert.Equal(WebSocketState.Closed, socket.State);
-        Assert.Equal(WebSocketCloseStatus.NormalClosure, socket.CloseStatus);
-        await _app.CreateClient().WaitForOpenConnectionsAsync("websocket", 0, cancellationToken);
-    }
-
-    /// <summary>Connects and takes the welcome, which must come first.</summary>
-    private static async Task<(WebSocket Socket, JsonElement Welcome)> ConnectAsync(RealtimeDemoApplication app, string query, CancellationToken cancellationToken)
-    {
-        var socket = await app.Server.CreateWebSocketClient().ConnectAsync(new Uri(app.Server.BaseAddress, "ws" + query), cancellationToken);
-        var welcome = await ReceiveNextAsync(socket, cancellationToken);
-        Assert.Equal("welcome", welcome.GetProperty("control").GetString());
-        Assert.True(welcome.TryGetProperty("cursor", out _), $"The welcome has no cursor: {welcome}");
-        return (socket, welcome);
-    }
-
-    private static async Task<JsonElement> ReceiveNextAsync(WebSocket socket, CancellationToken cancellationToken) =>
-        await socket.ReceiveJsonAsync(cancellationToken) ?? throw new InvalidOperationException("The server closed the socket.");
 
     /// <summary>The next <paramref name="count"/> messages in order, control messages included.</summary>
     private static async Task<List<JsonElement>> ReceiveMessagesAsync(WebSocket socket, int count, CancellationToken cancellationToken)
@@ -308,7 +220,7 @@ public sealed class WebSocketTests : IAsyncLifetime
         var messages = new List<JsonElement>(count);
         while (messages.Count < count)
         {
-            messages.Add(await ReceiveNextAsync(socket, cancellationToken));
+            messages.Add(await socket.ReceiveNextAsync(cancellationToken));
         }
 
         return messages;
