@@ -80,7 +80,7 @@ public sealed partial class LivePageTests(BrowserFixture browser) : IClassFixtur
     {
         var page = await OpenPageAsync();
         using var client = _app.CreateSocketClient();
-        var cancellationToken = TestClients.Deadline(60);
+        var cancellationToken = TestClients.Deadline(Deadlines.Load);
 
         foreach (var transport in Transports)
         {

@@ -21,7 +21,7 @@ public sealed class FaultTests
     public async Task SseClientCutMidStreamResumesFromLastEventIdWithEveryEventOnceInOrder()
     {
         await using var app = new KestrelApplication(Settings);
-        var cancellationToken = TestClients.Deadline(30);
+        var cancellationToken = TestClients.Deadline(Deadlines.Slow);
         using var client = app.CreateSocketClient();
         var start = await client.HeadCursorAsync(cancellationToken);
         var publisher = new Publisher(client);
@@ -53,7 +53,7 @@ public sealed class FaultTests
     public async Task WebSocketCutMidStreamResumesFromAfterWithEveryEventOnceInOrder()
     {
         await using var app = new KestrelApplication(Settings);
-        var cancellationToken = TestClients.Deadline(30);
+        var cancellationToken = TestClients.Deadline(Deadlines.Slow);
         using var client = app.CreateSocketClient();
         var start = await client.HeadCursorAsync(cancellationToken);
         var publisher = new Publisher(client);
@@ -83,7 +83,7 @@ public sealed class FaultTests
     public async Task LongPollCutWhileHeldOrAnsweringResumesFromItsLastCursorWithEveryEventOnceInOrder()
     {
         await using var app = new KestrelApplication(Settings);
-        var cancellationToken = TestClients.Deadline(45);
+        var cancellationToken = TestClients.Deadline(Deadlines.Load);
         using var client = app.CreateSocketClient();
         var start = await client.HeadCursorAsync(cancellationToken);
         var publisher = new Publisher(client);
@@ -130,7 +130,7 @@ public sealed class FaultTests
         const int HttpPublishers = 16, WebSocketPublishers = 4, EventsEach = 50;
         const int Total = (HttpPublishers + WebSocketPublishers) * EventsEach;
         await using var app = new KestrelApplication(Settings);
-        var cancellationToken = TestClients.Deadline(90);
+        var cancellationToken = TestClients.Deadline(Deadlines.Load);
         using var client = app.CreateSocketClient();
         var start = await client.HeadCursorAsync(cancellationToken);
         Assert.True(EventCursor.TryParse(start, out var startCursor));

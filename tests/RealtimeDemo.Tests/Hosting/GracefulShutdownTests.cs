@@ -14,7 +14,7 @@ public sealed class GracefulShutdownTests
     [Fact]
     public async Task SigtermEndsEveryConnectionCleanlyAndTheHostExits()
     {
-        var cancellationToken = TestClients.Deadline(60);
+        var cancellationToken = TestClients.Deadline(Deadlines.Load);
         await using var host = new HostProcess();
         using var client = new HttpClient { BaseAddress = await host.ListeningAsync(cancellationToken) };
         var last = (await client.PublishManyAsync(3, cancellationToken))[^1];
@@ -48,7 +48,7 @@ public sealed class GracefulShutdownTests
     [Fact]
     public async Task ClientsOfAStoppedHostResumeOnTheNextOneWithAGapSignal()
     {
-        var cancellationToken = TestClients.Deadline(60);
+        var cancellationToken = TestClients.Deadline(Deadlines.Load);
         string lastId;
         await using (var first = new HostProcess())
         {

@@ -61,7 +61,7 @@ public sealed class Http2Tests : IAsyncDisposable
     [Fact]
     public async Task AWebSocketOverHttp2ThatNeverReadsIsDroppedAndItsSlotFreed()
     {
-        var cancellationToken = TestClients.Deadline(60);
+        var cancellationToken = TestClients.Deadline(Deadlines.Load);
         using var client = _app.CreateHttp2Client();
 
         using var invoker = new HttpMessageInvoker(new SocketsHttpHandler());

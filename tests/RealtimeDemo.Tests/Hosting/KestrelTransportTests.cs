@@ -16,7 +16,7 @@ public sealed class KestrelTransportTests : IAsyncLifetime
     public async Task EveryTransportDeliversTheSameEventsOverRealSockets()
     {
         const int Count = 20;
-        var cancellationToken = TestClients.Deadline(30);
+        var cancellationToken = TestClients.Deadline(Deadlines.Slow);
         using var client = _app.CreateSocketClient();
         var start = await client.HeadCursorAsync(cancellationToken);
 

@@ -125,7 +125,7 @@ public sealed class ReverseProxyTests : IAsyncLifetime
     [Fact]
     public async Task HeartbeatsKeepIdleStreamsOpenPastTheProxyReadTimeout()
     {
-        var cancellationToken = TestClients.Deadline(30);
+        var cancellationToken = TestClients.Deadline(Deadlines.Slow);
         var proxy = await StartProxyAsync(ProjectConfig);
         using var client = new HttpClient { BaseAddress = proxy.Address };
         var start = await client.HeadCursorAsync(cancellationToken);

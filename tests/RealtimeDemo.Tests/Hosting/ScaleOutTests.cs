@@ -34,7 +34,7 @@ public sealed class ScaleOutTests(RedisServer redis) : IClassFixture<RedisServer
     public async Task EventsPublishedOnEitherHostReachEveryTransportOnBothInOneContiguousOrder()
     {
         const int Count = 20;
-        var cancellationToken = TestClients.Deadline(60);
+        var cancellationToken = TestClients.Deadline(Deadlines.Load);
         var (a, b) = StartHosts();
         using var clientA = a.CreateSocketClient();
         using var clientB = b.CreateSocketClient();
@@ -67,7 +67,7 @@ public sealed class ScaleOutTests(RedisServer redis) : IClassFixture<RedisServer
     [Fact]
     public async Task AReaderCutFromOneHostResumesOnTheOtherWithNothingLost()
     {
-        var cancellationToken = TestClients.Deadline(60);
+        var cancellationToken = TestClients.Deadline(Deadlines.Load);
         var (a, b) = StartHosts();
         using var clientA = a.CreateSocketClient();
         using var clientB = b.CreateSocketClient();
@@ -110,7 +110,7 @@ public sealed class ScaleOutTests(RedisServer redis) : IClassFixture<RedisServer
     public async Task WithRedisStoppedPublishAnswers503AndReadersStayAndWhenItReturnsTheStreamContinues()
     {
         redis.RequireOwnServer();
-        var cancellationToken = TestClients.Deadline(60);
+        var cancellationToken = TestClients.Deadline(Deadlines.Load);
         var (a, b) = StartHosts();
         using var clientA = a.CreateSocketClient();
         using var clientB = b.CreateSocketClient();
@@ -134,14 +134,14 @@ public sealed class ScaleOutTests(RedisServer redis) : IClassFixture<RedisServer
             await WaitForHealthAsync(clientA, HttpStatusCode.ServiceUnavailable, cancellationToken);
             await WaitForHealthAsync(clientB, HttpStatusCode.ServiceUnavailable, cancellationToken);
             using var content = new StringContent("""{"type":"test","data":{"lost":true}}""", System.Text.Encoding.UTF8, "application/json");
-            using var refused = await clientA.PostAsync("/api/events", content, TestClients.Deadline(15));
+            using var refused = await clientA.PostAsync("/api/events", content, TestClients.Deadline());
             var problem = await refused.AssertProblemAsync(503, null, cancellationToken);
             Assert.NotNull(refused.Headers.RetryAfter);
             Assert.Contains("Redis cannot be reached", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
 
             // A WebSocket publish is refused with an error message, and the socket stays open.
             await socket.SendJsonAsync(new { type = "publish", @event = new { type = "test", data = new { lost = true } } }, cancellationToken);
-            var error = (await socket.ReceiveJsonAsync(TestClients.Deadline(15)))!.Value;
+            var error = (await socket.ReceiveJsonAsync(TestClients.Deadline()))!.Value;
             Assert.Equal("error", error.GetProperty("control").GetString());
             Assert.Equal("event", error.GetProperty("field").GetString());
             Assert.Contains("Redis cannot be reached", error.GetProperty("message").GetString(), StringComparison.Ordinal);

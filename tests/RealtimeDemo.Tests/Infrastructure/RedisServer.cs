@@ -40,7 +40,7 @@ public sealed class RedisServer : IAsyncLifetime
         if (ExternalUrl is null && File.Exists(ExecutablePath))
         {
             _port = LoopbackPort.Free();
-            await StartAsync(TestClients.Deadline(30));
+            await StartAsync(TestClients.Deadline(Deadlines.Slow));
         }
     }
 
@@ -93,7 +93,7 @@ public sealed class RedisServer : IAsyncLifetime
         if (_process is { HasExited: false })
         {
             // A server that will not stop fails the test (or the fixture) instead of hanging the run.
-            var cancellationToken = TestClients.Deadline(30);
+            var cancellationToken = TestClients.Deadline(Deadlines.Slow);
             if (keepData)
             {
                 using var client = new TcpClient();

@@ -20,8 +20,11 @@ public static class TestClients
     /// <summary>A well-formed cursor from another epoch: 'z' never appears in the hex epochs a host draws.</summary>
     public const string ForeignCursor = "zzzzzzzzzzzz-3";
 
-    /// <summary>A token that fails a hung test after <paramref name="seconds"/> instead of hanging the run.</summary>
-    public static CancellationToken Deadline(int seconds = 15)
+    /// <summary>
+    /// The test's cancellation token: xunit's own (cancelled when the run is), also cancelled after
+    /// <paramref name="seconds"/>, so that a hung test fails instead of hanging the run.
+    /// </summary>
+    public static CancellationToken Deadline(int seconds = Deadlines.Default)
     {
         var source = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         source.CancelAfter(TimeSpan.FromSeconds(seconds));

@@ -28,7 +28,7 @@ public sealed class SlowReaderTests
     [InlineData("websocket")]
     public async Task MemoryStaysBoundedWhileAReaderThatNeverReadsIsFlooded(string transport)
     {
-        var cancellationToken = TestClients.Deadline(60);
+        var cancellationToken = TestClients.Deadline(Deadlines.Load);
         await using var app = new KestrelApplication(Settings(sendTimeout: "00:10:00"));
         var log = app.Services.GetRequiredService<IEventLog>();
         using var client = app.CreateSocketClient();
@@ -55,7 +55,7 @@ public sealed class SlowReaderTests
     [InlineData("websocket")]
     public async Task AReaderThatNeverReadsIsDroppedOnceAWriteIsBlockedForTheSendTimeout(string transport)
     {
-        var cancellationToken = TestClients.Deadline(60);
+        var cancellationToken = TestClients.Deadline(Deadlines.Load);
         var sendTimeout = TimeSpan.FromSeconds(1);
         var checkPeriod = sendTimeout / 4; // the watchdog's, for this timeout
         var logs = new LogCapture();
@@ -89,7 +89,7 @@ public sealed class SlowReaderTests
         // The first check after the write has been blocked for longer than the timeout drops it: no later than one
         // check period past it.
         time.Advance(checkPeriod);
-        var drop = await logs.WaitForAsync(e => IsDropLine(e.MessageTemplate.Text), TestClients.Deadline(5));
+        var drop = await logs.WaitForAsync(e => IsDropLine(e.MessageTemplate.Text), TestClients.Deadline());
 
         Assert.Equal($"\"{transport}\"", drop.Properties["Transport"].ToString());
         await client.WaitForOpenConnectionsAsync(transport, 0, cancellationToken);

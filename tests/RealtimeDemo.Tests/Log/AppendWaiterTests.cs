@@ -21,7 +21,7 @@ public sealed class AppendWaiterTests
 
         _signal.Fire();
 
-        Assert.True(await wait.AsTask().WaitAsync(TestClients.Deadline(5)));
+        Assert.True(await wait.AsTask().WaitAsync(TestClients.Deadline()));
     }
 
     [Fact]
@@ -34,7 +34,7 @@ public sealed class AppendWaiterTests
         Assert.False(wait.IsCompleted);
         _time.Advance(TimeSpan.FromSeconds(0.1));
 
-        Assert.False(await wait.AsTask().WaitAsync(TestClients.Deadline(5)));
+        Assert.False(await wait.AsTask().WaitAsync(TestClients.Deadline()));
     }
 
     [Theory]
@@ -46,7 +46,7 @@ public sealed class AppendWaiterTests
         var first = waiter.WaitAsync(_signal.Version);
         _time.Advance(TimeSpan.FromSeconds(10));
         _signal.Fire();
-        Assert.True(await first.AsTask().WaitAsync(TestClients.Deadline(5)));
+        Assert.True(await first.AsTask().WaitAsync(TestClients.Deadline()));
 
         _time.Advance(TimeSpan.FromSeconds(secondsBetweenWaits));
         var second = waiter.WaitAsync(_signal.Version);
@@ -65,7 +65,7 @@ public sealed class AppendWaiterTests
     {
         // Fire on one thread, the reader's version check and wait on the other, released together each round: a wait
         // for a version taken before the firing must end true however the two interleave.
-        var cancellationToken = TestClients.Deadline(30);
+        var cancellationToken = TestClients.Deadline(Deadlines.Slow);
         using var waiter = Waiter(Second);
         using var start = new Barrier(2);
         var deadline = Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken);
@@ -145,14 +145,14 @@ public sealed class AppendWaiterTests
         {
             var silent = waiter.WaitAsync(version);
             _time.Advance(Second);
-            Assert.False(await silent.AsTask().WaitAsync(TestClients.Deadline(5)));
+            Assert.False(await silent.AsTask().WaitAsync(TestClients.Deadline()));
         }
 
         Assert.Equal(1, _signal.Listed);
         var wait = waiter.WaitAsync(version);
         _signal.Fire();
 
-        Assert.True(await wait.AsTask().WaitAsync(TestClients.Deadline(5)));
+        Assert.True(await wait.AsTask().WaitAsync(TestClients.Deadline()));
         Assert.Equal(0, _signal.Listed);
     }
 
@@ -163,7 +163,7 @@ public sealed class AppendWaiterTests
         var version = _signal.Version;
         var timedOut = waiter.WaitAsync(version);
         _time.Advance(Second);
-        Assert.False(await timedOut.AsTask().WaitAsync(TestClients.Deadline(5)));
+        Assert.False(await timedOut.AsTask().WaitAsync(TestClients.Deadline()));
 
         // The reader took its version before this firing, and checked the log before the event was visible.
         _signal.Fire();
@@ -199,7 +199,7 @@ public sealed class AppendWaiterTests
 
             _signal.Fire();
 
-            Assert.All(await Task.WhenAll(waits).WaitAsync(TestClients.Deadline(10)), Assert.True);
+            Assert.All(await Task.WhenAll(waits).WaitAsync(TestClients.Deadline()), Assert.True);
             Assert.Equal(0, _signal.Listed);
         }
         finally

@@ -243,7 +243,7 @@ public abstract class EventLogContract
     [Fact]
     public async Task NextCompletesOnTheNextAppendAndNotBefore()
     {
-        var cancellationToken = TestClients.Deadline(5);
+        var cancellationToken = TestClients.Deadline();
         var log = await NewLogAsync();
         var next = log.Appended.Next;
 
@@ -268,7 +268,7 @@ public abstract class EventLogContract
     {
         const int Publishers = 4, PerPublisher = 2_000, Readers = 4;
         const long Total = Publishers * PerPublisher;
-        var cancellationToken = TestClients.Deadline(60);
+        var cancellationToken = TestClients.Deadline(Deadlines.Load);
         var log = await CreateLogAsync((int)Total, TimeProvider.System);
 
         // Readers start first so they wait on the append signal while the publishers run.
@@ -308,7 +308,7 @@ public abstract class EventLogContract
     {
         const int Publishers = 4, PerPublisher = 2_000, Readers = 4;
         const long Total = Publishers * PerPublisher;
-        var cancellationToken = TestClients.Deadline(60);
+        var cancellationToken = TestClients.Deadline(Deadlines.Load);
         var log = await CreateLogAsync(16, TimeProvider.System);
 
         var readers = Enumerable.Range(0, Readers)

@@ -22,7 +22,7 @@ public sealed class RedisEventLogTests(RedisServer redis) : EventLogContract, IC
     [Fact]
     public async Task TwoHostsOnOneStreamShareOneContiguousSeqAndTheirCursorsResumeOnEachOther()
     {
-        var cancellationToken = TestClients.Deadline(30);
+        var cancellationToken = TestClients.Deadline(Deadlines.Slow);
         var prefix = RedisServer.NewKeyPrefix();
         var a = await StartLogAsync(prefix);
         var b = await StartLogAsync(prefix);
@@ -89,7 +89,7 @@ public sealed class RedisEventLogTests(RedisServer redis) : EventLogContract, IC
         // reader to (epoch, 0); when this host keeps fewer events than the new stream already has, the first event it
         // then holds lies beyond that cursor, and the reader would meet a second, spurious gap. The reader spins on
         // another thread so that it reads while the follower changes epochs; twenty losses give it twenty chances.
-        var cancellationToken = TestClients.Deadline(60);
+        var cancellationToken = TestClients.Deadline(Deadlines.Load);
         var prefix = RedisServer.NewKeyPrefix();
         var log = await StartLogAsync(prefix, retention: 2);
         var otherHost = new RedisEventStream(Connection, prefix, retention: 2);
@@ -234,7 +234,7 @@ public sealed class RedisEventLogTests(RedisServer redis) : EventLogContract, IC
     [Fact]
     public async Task TheStreamIsTrimmedNearTheRetention()
     {
-        var cancellationToken = TestClients.Deadline(30);
+        var cancellationToken = TestClients.Deadline(Deadlines.Slow);
         var prefix = RedisServer.NewKeyPrefix();
         var log = await StartLogAsync(prefix, retention: 16);
         await AppendManyAsync(log, 500, cancellationToken);

@@ -14,7 +14,7 @@ public sealed class PublishRateLimitTests
     {
         // A burst of 100, refilled at 1 per second so that however slowly the 300 arrive most must be refused; one poll
         // reads back all that was accepted.
-        var cancellationToken = TestClients.Deadline(30);
+        var cancellationToken = TestClients.Deadline(Deadlines.Slow);
         var settings = Limits(burst: 100);
         settings["Realtime:ReadBatchSize"] = "1000";
         await using var app = new RealtimeDemoApplication(settings);
@@ -54,7 +54,7 @@ public sealed class PublishRateLimitTests
     [Fact]
     public async Task WebSocketPublishesDrawOnTheSameBucketAsPosts()
     {
-        var cancellationToken = TestClients.Deadline(30);
+        var cancellationToken = TestClients.Deadline(Deadlines.Slow);
         await using var app = new KestrelApplication(Limits(Burst));
         using var client = app.CreateSocketClient();
         using var socket = await app.ConnectWebSocketAsync("/ws", cancellationToken);
@@ -86,7 +86,7 @@ public sealed class PublishRateLimitTests
     [Fact]
     public async Task PostsEmptyTheBucketForTheSameClientsWebSocket()
     {
-        var cancellationToken = TestClients.Deadline(30);
+        var cancellationToken = TestClients.Deadline(Deadlines.Slow);
         await using var app = new KestrelApplication(Limits(Burst));
         using var client = app.CreateSocketClient();
 

@@ -235,7 +235,7 @@ public sealed class PublishRequestPropertyTests
             ["Realtime:PublishBurst"] = "1000000",
         });
         var client = app.CreateClient();
-        var cancellationToken = TestClients.Deadline(60);
+        var cancellationToken = TestClients.Deadline(Deadlines.Load);
 
         await Valid.SampleAsync(async body =>
         {

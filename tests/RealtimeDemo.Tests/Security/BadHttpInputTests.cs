@@ -95,7 +95,7 @@ public sealed class BadHttpInputTests(BadHttpInputHost host) : IClassFixture<Bad
     public async Task BadInputGetsItsExactStatusAndTheStreamStillFlows(string name)
     {
         var row = Table.Single(candidate => candidate.Name == name);
-        var cancellationToken = TestClients.Deadline(20);
+        var cancellationToken = TestClients.Deadline(Deadlines.Slow);
         using var client = host.App.CreateSocketClient();
         var before = await client.PublishAsync("before", new { row = name }, cancellationToken);
 
@@ -148,7 +148,7 @@ public sealed class BadHttpInputTests(BadHttpInputHost host) : IClassFixture<Bad
     [Fact]
     [Trait("Order", "Last")]
     public async Task AfterEveryBadInputTheHostIsHealthyAndOpenStreamsStillFlow() =>
-        await host.AssertStillServesAndStreamsFlowAsync(TestClients.Deadline(20));
+        await host.AssertStillServesAndStreamsFlowAsync(TestClients.Deadline(Deadlines.Slow));
 
     private static async Task AssertRefusedAsync(BadRequest row, HttpResponseMessage response, CancellationToken cancellationToken)
     {

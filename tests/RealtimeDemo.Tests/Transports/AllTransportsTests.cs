@@ -15,7 +15,7 @@ public sealed class AllTransportsTests : IAsyncLifetime
     public async Task HundredEventsReachEveryTransportIdentically()
     {
         const int Count = 100;
-        var cancellationToken = TestClients.Deadline(30);
+        var cancellationToken = TestClients.Deadline(Deadlines.Slow);
         var client = _app.CreateClient();
         var start = await client.HeadCursorAsync(cancellationToken);
 

@@ -11,7 +11,7 @@ public sealed class LongPollTests() : PollTransportTests("/api/longpoll", "timeo
     [Fact]
     public async Task ForeignEpochCursorOnEmptyStreamReportsGapAtOnce()
     {
-        var cancellationToken = TestClients.Deadline(10);
+        var cancellationToken = TestClients.Deadline();
         var client = App.CreateClient();
 
         // Held for the full 30 s would mean the gap waited for an event; the 10 s deadline catches that.
@@ -25,7 +25,7 @@ public sealed class LongPollTests() : PollTransportTests("/api/longpoll", "timeo
     [Fact]
     public async Task HeldPollReturnsAsSoonAsAnEventIsPublished()
     {
-        var cancellationToken = TestClients.Deadline(10);
+        var cancellationToken = TestClients.Deadline();
         var client = App.CreateClient();
         var head = await client.HeadCursorAsync(cancellationToken);
 
@@ -45,7 +45,7 @@ public sealed class LongPollTests() : PollTransportTests("/api/longpoll", "timeo
     [Fact]
     public async Task IdlePollReturnsEmptyAtItsTimeoutWithTheSameCursor()
     {
-        var cancellationToken = TestClients.Deadline(10);
+        var cancellationToken = TestClients.Deadline();
         var client = App.CreateClient();
         var head = await client.HeadCursorAsync(cancellationToken);
         var clock = Stopwatch.StartNew();
@@ -73,7 +73,7 @@ public sealed class LongPollTests() : PollTransportTests("/api/longpoll", "timeo
             ["Realtime:LongPollTimeout"] = TimeSpan.FromMilliseconds(100).ToString(),
             ["Realtime:LongPollMaxTimeout"] = cap.ToString(),
         });
-        var cancellationToken = TestClients.Deadline(10);
+        var cancellationToken = TestClients.Deadline();
         var client = app.CreateClient();
         var head = await client.HeadCursorAsync(cancellationToken);
         var clock = Stopwatch.StartNew();
@@ -91,7 +91,7 @@ public sealed class LongPollTests() : PollTransportTests("/api/longpoll", "timeo
     [Fact]
     public async Task TimeoutAboveTheCapIsAccepted()
     {
-        var cancellationToken = TestClients.Deadline(10);
+        var cancellationToken = TestClients.Deadline();
         var client = App.CreateClient();
         var head = await client.HeadCursorAsync(cancellationToken);
 
@@ -120,7 +120,7 @@ public sealed class LongPollTests() : PollTransportTests("/api/longpoll", "timeo
     [Fact]
     public async Task ClientAbortFreesTheHeldRequest()
     {
-        var cancellationToken = TestClients.Deadline(10);
+        var cancellationToken = TestClients.Deadline();
         var client = App.CreateClient();
         var head = await client.HeadCursorAsync(cancellationToken);
         using var abort = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

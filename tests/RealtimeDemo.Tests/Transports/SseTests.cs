@@ -57,7 +57,7 @@ public sealed class SseTests : IAsyncLifetime
     [Fact]
     public async Task IdleStreamSendsCommentHeartbeat()
     {
-        var cancellationToken = TestClients.Deadline(10);
+        var cancellationToken = TestClients.Deadline();
         var client = _app.CreateClient();
 
         using var response = await client.GetAsync("/api/sse", HttpCompletionOption.ResponseHeadersRead, cancellationToken);

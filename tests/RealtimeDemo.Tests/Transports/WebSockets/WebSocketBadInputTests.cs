@@ -118,7 +118,7 @@ public sealed class WebSocketBadInputTests(WebSocketBadInputHost host) : IClassF
     [Fact]
     [Trait("Order", "Last")]
     public async Task AfterEveryBadMessageTheHostIsHealthyAndOpenStreamsStillFlow() =>
-        await host.AssertStillServesAndStreamsFlowAsync(TestClients.Deadline(20));
+        await host.AssertStillServesAndStreamsFlowAsync(TestClients.Deadline(Deadlines.Slow));
 
     // The host still serves WebSockets and the stream flows: a new socket from before the bad message receives the
     // next event, which took the very next seq (nothing was published by the bad message).

@@ -65,7 +65,7 @@ public sealed class WebSocketCloseTests : IAsyncDisposable
         // The in-memory test socket passes any bytes through; Kestrel's socket validates UTF-8 itself,
         // so only a real connection shows what a browser gets. Repeated because the failure is a race.
         await using var app = new KestrelApplication();
-        var cancellationToken = TestClients.Deadline(30);
+        var cancellationToken = TestClients.Deadline(Deadlines.Slow);
         var endpoint = app.WebSocketUri("/ws");
 
         for (var attempt = 1; attempt <= 10; attempt++)
@@ -98,7 +98,7 @@ public sealed class WebSocketCloseTests : IAsyncDisposable
     [Fact]
     public async Task ClientCloseDuringCatchUpIsAnsweredWithNormalClosure()
     {
-        var cancellationToken = TestClients.Deadline(30);
+        var cancellationToken = TestClients.Deadline(Deadlines.Slow);
         await using var app = await StartWithBacklogAsync(cancellationToken);
         using var socket = await ConnectCatchingUpAsync(app, cancellationToken);
 
@@ -110,7 +110,7 @@ public sealed class WebSocketCloseTests : IAsyncDisposable
     [Fact]
     public async Task ShutdownDuringCatchUpClosesWithGoingAway()
     {
-        var cancellationToken = TestClients.Deadline(30);
+        var cancellationToken = TestClients.Deadline(Deadlines.Slow);
         await using var app = await StartWithBacklogAsync(cancellationToken);
         using var socket = await ConnectCatchingUpAsync(app, cancellationToken);
 

@@ -144,7 +144,7 @@ public sealed class WebSocketTests : IAsyncLifetime
     [Fact]
     public async Task ClientPublishReachesEveryTransportAndThePublisher()
     {
-        var cancellationToken = TestClients.Deadline(20);
+        var cancellationToken = TestClients.Deadline(Deadlines.Slow);
         var client = _app.CreateClient();
         var head = await client.HeadCursorAsync(cancellationToken);
 
