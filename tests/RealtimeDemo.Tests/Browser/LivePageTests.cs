@@ -9,7 +9,7 @@ namespace RealtimeDemo.Tests.Browser;
 /// The live page in a real Chromium against the host on real Kestrel: the four panels agree event for event,
 /// recover from dropped connections without a gap, carry the page's own publishes, and never run event text.
 /// </summary>
-public sealed partial class LivePageTests(BrowserFixture browser) : IClassFixture<BrowserFixture>, IAsyncLifetime
+public sealed partial class LivePageTests(BrowserFixture browser) : IClassFixture<BrowserFixture>, IAsyncDisposable
 {
     private static readonly string[] Transports = ["short-poll", "long-poll", "sse", "websocket"];
 
@@ -17,8 +17,6 @@ public sealed partial class LivePageTests(BrowserFixture browser) : IClassFixtur
     private readonly List<string> _pageErrors = [];
     private readonly List<string> _consoleErrors = [];
     private IBrowserContext? _context;
-
-    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
 
     public async ValueTask DisposeAsync()
     {

@@ -5,11 +5,9 @@ using RealtimeDemo.Tests.Infrastructure;
 namespace RealtimeDemo.Tests.Hosting;
 
 /// <summary>The host's own endpoints besides the transports: the page, health and stats (metrics: <see cref="MetricsTests"/>).</summary>
-public sealed class EndpointsTests : IAsyncLifetime
+public sealed class EndpointsTests : IAsyncDisposable
 {
     private readonly RealtimeDemoApplication _app = new();
-
-    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
 
     public ValueTask DisposeAsync() => _app.DisposeAsync();
 

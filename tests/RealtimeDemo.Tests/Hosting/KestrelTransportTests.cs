@@ -4,11 +4,9 @@ using RealtimeDemo.Tests.Infrastructure;
 namespace RealtimeDemo.Tests.Hosting;
 
 /// <summary>The four transports over real TCP sockets on 127.0.0.1, with real HttpClient and ClientWebSocket.</summary>
-public sealed class KestrelTransportTests : IAsyncLifetime
+public sealed class KestrelTransportTests : IAsyncDisposable
 {
     private readonly KestrelApplication _app = new();
-
-    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
 
     public ValueTask DisposeAsync() => _app.DisposeAsync();
 

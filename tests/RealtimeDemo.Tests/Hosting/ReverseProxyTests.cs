@@ -11,7 +11,7 @@ namespace RealtimeDemo.Tests.Hosting;
 /// (deploy/nginx/realtimedemo.conf) with proxy_read_timeout cut to 5 s, against a deliberately naive configuration
 /// that the same checks must catch.
 /// </summary>
-public sealed class ReverseProxyTests : IAsyncLifetime
+public sealed class ReverseProxyTests : IAsyncDisposable
 {
     private static readonly TimeSpan ProxyReadTimeout = TimeSpan.FromSeconds(5);
     private static readonly string ProjectConfig = Path.Combine(AppContext.BaseDirectory, "nginx", "realtimedemo.conf");
@@ -30,8 +30,6 @@ public sealed class ReverseProxyTests : IAsyncLifetime
     });
 
     private NginxProxy? _proxy;
-
-    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
 
     public async ValueTask DisposeAsync()
     {

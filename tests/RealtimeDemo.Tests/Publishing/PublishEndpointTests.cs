@@ -8,14 +8,12 @@ using RealtimeDemo.Tests.Infrastructure;
 namespace RealtimeDemo.Tests.Publishing;
 
 /// <summary>POST /api/events: the stored event on success, a problem naming the field on refusal, and a host that keeps flowing.</summary>
-public sealed class PublishEndpointTests : IAsyncLifetime
+public sealed class PublishEndpointTests : IAsyncDisposable
 {
     private const int DefaultMaxDataBytes = 4096;
     private const int DefaultMaxBodyBytes = 16_384;
 
     private readonly RealtimeDemoApplication _app = new();
-
-    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
 
     public ValueTask DisposeAsync() => _app.DisposeAsync();
 

@@ -3,11 +3,9 @@ using RealtimeDemo.Tests.Infrastructure;
 namespace RealtimeDemo.Tests.Transports;
 
 /// <summary>The one-log promise: every transport delivers the same events, in the same order, none twice.</summary>
-public sealed class AllTransportsTests : IAsyncLifetime
+public sealed class AllTransportsTests : IAsyncDisposable
 {
     private readonly RealtimeDemoApplication _app = new();
-
-    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
 
     public ValueTask DisposeAsync() => _app.DisposeAsync();
 

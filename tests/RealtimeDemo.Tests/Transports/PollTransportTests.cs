@@ -8,11 +8,9 @@ namespace RealtimeDemo.Tests.Transports;
 /// </summary>
 /// <param name="path">The endpoint, e.g. <c>/api/poll</c>.</param>
 /// <param name="query">Parameters every poll of this endpoint sends besides <c>after</c>, e.g. <c>timeout=1</c>.</param>
-public abstract class PollTransportTests(string path, params string[] query) : IAsyncLifetime
+public abstract class PollTransportTests(string path, params string[] query) : IAsyncDisposable
 {
     protected RealtimeDemoApplication App { get; } = new();
-
-    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
 
     public ValueTask DisposeAsync() => App.DisposeAsync();
 

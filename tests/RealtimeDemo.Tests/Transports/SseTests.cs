@@ -7,11 +7,9 @@ using RealtimeDemo.Tests.Infrastructure;
 namespace RealtimeDemo.Tests.Transports;
 
 /// <summary><c>GET /api/sse</c>: one long <c>text/event-stream</c> response, resumable by <c>Last-Event-ID</c>.</summary>
-public sealed class SseTests : IAsyncLifetime
+public sealed class SseTests : IAsyncDisposable
 {
     private readonly RealtimeDemoApplication _app = new();
-
-    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
 
     public ValueTask DisposeAsync() => _app.DisposeAsync();
 

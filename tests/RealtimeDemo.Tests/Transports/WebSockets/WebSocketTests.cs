@@ -10,11 +10,9 @@ using RealtimeDemo.Tests.Infrastructure;
 namespace RealtimeDemo.Tests.Transports.WebSockets;
 
 /// <summary><c>/ws</c>: events and control messages as text frames; the client may publish on the same socket.</summary>
-public sealed class WebSocketTests : IAsyncLifetime
+public sealed class WebSocketTests : IAsyncDisposable
 {
     private readonly RealtimeDemoApplication _app = new();
-
-    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
 
     public ValueTask DisposeAsync() => _app.DisposeAsync();
 
