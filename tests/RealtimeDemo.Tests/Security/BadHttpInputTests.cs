@@ -73,8 +73,9 @@ public sealed class BadHttpInputTests(BadHttpInputHost host) : IClassFixture<Bad
 
     // 40 publish bodies and content types, 68 cursors (17 on each of poll, long poll, SSE and the WebSocket upgrade),
     // 7 Last-Event-ID headers, 13 long-poll timeouts, 15 ticker bodies, 10 wrong methods, 7 unknown paths, 5 refused
-    // WebSocket upgrades, 6 foreign origins (3 on the WebSocket upgrade: <see cref="OriginTests.BadInputRows"/>) and 3 of Kestrel's request-line and header
-    // limits: 174 bad inputs, one row each (RowNamesAreDistinct prints the count).
+    // WebSocket upgrades, 6 foreign origins (3 on the WebSocket upgrade; defined with the other origin rules in
+    // OriginTests) and 3 of Kestrel's request-line and header limits: 174 bad inputs, one row each
+    // (RowNamesAreDistinct prints the count).
     public static readonly IReadOnlyList<BadRequest> Table =
     [
         .. PublishRows(),
