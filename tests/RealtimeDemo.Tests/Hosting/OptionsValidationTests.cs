@@ -70,7 +70,7 @@ public sealed class OptionsValidationTests
     {
         await using var host = new HostProcess(new Dictionary<string, string?> { ["Realtime__SseHeartbeatInterval"] = "banana" });
 
-        var exitCode = await host.WaitForExitAsync(TestClients.Deadline(30));
+        var exitCode = await host.WaitForExitAsync(TestClients.Deadline(Deadlines.Slow));
 
         Assert.NotEqual(0, exitCode);
         Assert.Contains("SseHeartbeatInterval", host.Output, StringComparison.Ordinal);

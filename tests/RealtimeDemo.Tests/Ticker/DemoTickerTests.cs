@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using RealtimeDemo.Tests.Infrastructure;
 
-namespace RealtimeDemo.Tests.Events;
+namespace RealtimeDemo.Tests.Ticker;
 
 /// <summary>The demo ticker publishes price ticks at its configured rate, on a clock the test controls.</summary>
 public sealed class DemoTickerTests

@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Time.Testing;
-using RealtimeDemo.Events.Redis;
 using RealtimeDemo.Tests.Infrastructure;
 using StackExchange.Redis;
 
