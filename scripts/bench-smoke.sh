@@ -4,7 +4,7 @@
 #   exactly once on each;
 # - idle: 100 idle connections per long-lived transport and idle baseline over one 75 s window. Every connection must
 #   last the window, and every transport but the raw baselines must send its heartbeats.
-# Each must write a well-formed results.json and a report.html.
+# Each must write a well-formed results.json, a report.html and a results.md with its tables.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=$(mktemp -d)
@@ -34,6 +34,9 @@ function check(mode, list, expected, fields, checkRun) {
   }
   const html = path.join(process.argv[2], mode, 'report.html');
   if (!fs.existsSync(html) || fs.statSync(html).size === 0) problems.push(`${mode}: no report.html`);
+  const md = path.join(process.argv[2], mode, 'results.md');
+  const table = mode === 'load' ? '| transport | clients | deliveries/s |' : '| transport | connections |';
+  if (!fs.existsSync(md) || !fs.readFileSync(md, 'utf8').includes(table)) problems.push(`${mode}: no results.md with its table`);
   return runs.length;
 }
 

@@ -83,7 +83,7 @@ public sealed record BenchOptions
                                 (default: all; idle mode: the raw ones and signalr-websockets)
           --no-baselines        skip the raw-Kestrel and SignalR baselines
           --redis HOST:PORT     start the host with its log in this Redis (Realtime:Store=Redis), not in memory
-          --out DIR             where results.json and report.html go (default bench-results)
+          --out DIR             where results.json, report.html and results.md go (default bench-results)
         """;
 
     public static BenchOptions Parse(string[] args)

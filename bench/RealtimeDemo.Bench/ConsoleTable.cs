@@ -69,7 +69,7 @@ public static class ConsoleTable
     private static string Marked(string transport, bool baseline) => (baseline ? "  " : "* ") + transport;
 
     /// <summary>Rows of transport, figure, baseline, ratio: one per comparison of a transport of ours that ran.</summary>
-    private static List<string[]> Ratios(BenchReport report) =>
+    internal static List<string[]> Ratios(BenchReport report) =>
         Targets.Comparisons
             .Select(comparison => (Comparison: comparison, Ours: Targets.Find(report, comparison.Transport), Baseline: Targets.Find(report, comparison.Baseline)))
             .Where(row => row.Ours is not null)

@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using System.Text.Json;
 using RealtimeDemo.Bench;
 
 // RealtimeDemo.Bench: the four transports and their baselines under one workload, in one run.
@@ -94,12 +93,11 @@ var report = new BenchReport(
     runs,
     idleRuns);
 
-Directory.CreateDirectory(options.Out);
-await File.WriteAllTextAsync(Path.Combine(options.Out, "results.json"), JsonSerializer.Serialize(report, BenchJson.Default.BenchReport), CancellationToken.None);
-await ReportWriter.WriteHtmlAsync(report, Path.Combine(options.Out, "report.html"), CancellationToken.None);
+await BenchOutput.WriteAsync(report, options.Out, CancellationToken.None);
 Console.WriteLine();
 Console.WriteLine(ConsoleTable.Render(report));
-Console.WriteLine($"Wrote {Path.Combine(options.Out, "results.json")} and {Path.Combine(options.Out, "report.html")}");
+var written = new[] { BenchOutput.Results, BenchOutput.Html, BenchOutput.Markdown }.Select(name => Path.Combine(options.Out, name));
+Console.WriteLine($"Wrote {string.Join(", ", written)}");
 
 if (stopped)
 {

@@ -1,0 +1,144 @@
+using System.Globalization;
+using System.Text;
+
+namespace RealtimeDemo.Bench;
+
+/// <summary>
+/// <c>results.md</c>: the run's figures as markdown tables (machine, date, settings, every run, ratios, targets, idle
+/// figures), and the headline table the README shows (<see cref="Headline"/>).
+/// </summary>
+public static class MarkdownWriter
+{
+    public static async Task WriteAsync(BenchReport report, string path, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        await File.WriteAllTextAsync(path, Render(report), ReportWriter.Utf8, ct).ConfigureAwait(false);
+    }
+
+    internal static string Render(BenchReport report)
+    {
+        var checks = Targets.Evaluate(report);
+        var met = checks.Count(check => check.Status == Targets.Met);
+        var missed = checks.Count(check => check.Status == Targets.Missed);
+        var md = new StringBuilder();
+        md.Append("# RealtimeDemo bench\n\n")
+            .Append("- Machine: ").Append(Cell(report.Machine)).Append('\n')
+            .Append("- Date: ").Append(Date(report)).Append('\n')
+            .Append("- Mode: ").Append(report.Settings.Idle > 0 ? "idle" : "load").Append('\n')
+            .Append("- Settings: ").Append(ConsoleTable.Workload(report.Settings)).Append('\n')
+            .Append("- Targets: ").Append(met).Append(" of ").Append(met + missed).Append(" met")
+            .Append(checks.Count > met + missed ? $", {checks.Count - met - missed} n/a" : string.Empty).Append("\n\n");
+
+        if (report.Runs.Count > 0)
+        {
+            md.Append("## Headline\n\n").Append(Headline(report))
+                .Append("## All figures\n\nBaselines in italics. Lost and duplicated events in bold.\n\n");
+            Table(
+                md,
+                [
+                    "transport", "clients", "deliveries/s", "p50 ms", "p95 ms", "p99 ms", "max ms", "lost", "duplicated",
+                    "requests", "empty responses", "bytes per event", "server CPU µs per delivery",
+                    "server CPU s per 1,000 deliveries", "deliveries per CPU-second", "peak RSS MB",
+                ],
+                report.Runs.Select(run => Italic(run.Baseline, [run.Transport, .. RunCells(run)])));
+        }
+
+        if (ConsoleTable.Ratios(report) is [_, ..] ratios)
+        {
+            md.Append("## Ratios to the baselines\n\nOurs ÷ the baseline's figure; lower is better.\n\n");
+            Table(md, ["transport", "figure", "baseline", "ratio"], ratios);
+        }
+
+        md.Append("## Targets\n\n")
+            .Append(report.Settings.Idle > 0
+                ? "Limits of our own, for SSE and WebSocket: not compared with the baselines.\n\n"
+                : "Each compared with the baselines measured in this same run.\n\n");
+        var rows = checks.Select(check => new[] { Mark(check.Status), check.Name, check.Detail });
+        Table(md, ["", "target", "figures"], rows, figures: false);
+
+        if (report.IdleRuns.Count > 0)
+        {
+            md.Append("## Idle connections\n\nBaselines in italics.\n\n");
+            Table(
+                md,
+                [
+                    "transport", "connections", "memory per connection (KB)", "heartbeat bytes per connection per minute",
+                    "ended early", "RSS before (MB)", "RSS after (MB)",
+                ],
+                report.IdleRuns.Select(run => Italic(run.Baseline, [run.Transport, .. Figures.IdleRow(run)])));
+        }
+
+        return md.Append("Written by RealtimeDemo.Bench from results.json; report.html beside it draws the charts. ")
+            .Append("1 KB = 1,024 bytes.\n").ToString();
+    }
+
+    /// <summary>
+    /// The load run in one table, ours first and the baselines in italics: technique, p50 / p99 latency, server CPU
+    /// per delivery, bytes per event, requests while measured. results.md and the README both show it.
+    /// </summary>
+    public static string Headline(BenchReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var md = new StringBuilder();
+        Table(
+            md,
+            ["technique", "p50 / p99 latency", "server CPU per delivery", "bytes per event", "requests while measured"],
+            report.Runs.OrderBy(run => run.Baseline).Select(run => Italic(run.Baseline,
+            [
+                run.Transport,
+                $"{Figures.Latency(run.LatencyMs.P50)} / {Figures.LatencyWithUnit(run.LatencyMs.P99)}",
+                Figures.CpuMicroseconds(run.ServerCpuSecondsPer1000),
+                Figures.Number(run.BytesPerEvent),
+                Figures.Count(run.Requests),
+            ])));
+        return md.ToString();
+    }
+
+    private static string Date(BenchReport report) =>
+        report.StartedAt.ToString("yyyy-MM-dd HH:mm zzz", CultureInfo.InvariantCulture);
+
+    /// <summary>A run's cells after the transport; events lost or duplicated in bold.</summary>
+    private static string[] RunCells(TransportRun run)
+    {
+        var cells = Figures.RunRow(run).Select(cell => cell.Bad ? $"**{cell.Text}**" : cell.Text).ToList();
+        var empty = Figures.Count(run.EmptyResponses);
+        cells[9] = run.Requests > 0 ? $"{empty} ({cells[9]})" : empty;
+        cells.Insert(11, Figures.Number(Figures.MicrosecondsPerDelivery(run.ServerCpuSecondsPer1000)));
+        return [.. cells];
+    }
+
+    private static string Mark(string status) =>
+        status == Targets.Met ? "✓ met" : status == Targets.Missed ? "✗ missed" : "– " + status;
+
+    private static string[] Italic(bool baseline, string[] cells) =>
+        baseline ? [.. cells.Select(cell => cell.Length == 0 ? cell : $"*{cell}*")] : cells;
+
+    /// <summary>A markdown table: the first column left-aligned, columns of figures right-aligned unless told not.</summary>
+    private static void Table(StringBuilder md, string[] header, IEnumerable<string[]> rows, bool figures = true)
+    {
+        var body = rows.ToList();
+        var numeric = header
+            .Select((_, column) => figures && column > 0 && body.Count > 0 && body.All(row => IsFigure(row[column])))
+            .ToArray();
+        md.Append("| ").AppendJoin(" | ", header.Select(Cell)).Append(" |\n|")
+            .AppendJoin("|", numeric.Select(right => right ? " ---: " : " --- ")).Append("|\n");
+        foreach (var row in body)
+        {
+            md.Append("| ").AppendJoin(" | ", row.Select(Cell)).Append(" |\n");
+        }
+
+        md.Append('\n');
+    }
+
+    private static bool IsFigure(string cell)
+    {
+        var text = cell.Trim('*');
+        return text.Length > 0 && (text == Figures.Missing || char.IsDigit(text[0]) || text[0] == '-');
+    }
+
+    /// <summary>Text that cannot break a table row or be read as HTML: no pipe, line break or tag of its own.</summary>
+    private static string Cell(string text) =>
+        text.Replace("|", "\\|", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal)
+            .ReplaceLineEndings(" ");
+}
