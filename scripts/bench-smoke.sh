@@ -4,7 +4,8 @@
 #   exactly once on each;
 # - idle: 100 idle connections per long-lived transport and idle baseline over one 75 s window. Every connection must
 #   last the window, and every transport but the raw baselines must send its heartbeats.
-# Each must write a well-formed results.json, a report.html and a results.md with its tables.
+# Each must write a well-formed results.json, a report.html and a results.md with its tables, and --render must write
+# the last two again from results.json alone, leaving it as it was (and --readme the headline between its markers).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=$(mktemp -d)
@@ -13,6 +14,11 @@ trap 'rm -rf "$out"' EXIT
 bench=(dotnet run --configuration Release --project bench/RealtimeDemo.Bench)
 "${bench[@]}" -- --clients 50 --rate 20 --seconds 5 --warmup 1 --out "$out/load"
 "${bench[@]}" --no-build -- --idle 100 --out "$out/idle"
+cp "$out/load/results.json" "$out/measured.json"
+rm "$out/load/report.html" "$out/load/results.md"
+printf '# Bench\n<!-- bench:headline:start -->\nby hand\n<!-- bench:headline:end -->\n' > "$out/README.md"
+"${bench[@]}" --no-build -- --render "$out/load" --readme "$out/README.md"
+cmp "$out/load/results.json" "$out/measured.json"
 
 node - "$out" <<'JS'
 const fs = require('fs');
@@ -59,6 +65,9 @@ const idle = check('idle', 'idleRuns',
     const heartbeats = run.heartbeatBytesPerConnectionPerMinute;
     if (silent.includes(run.transport) ? heartbeats !== 0 : !(heartbeats > 0)) problem(`${heartbeats} heartbeat bytes per connection per minute`);
   });
+
+const readme = fs.readFileSync(path.join(process.argv[2], 'README.md'), 'utf8');
+if (!readme.includes('| technique |') || readme.includes('by hand')) problems.push('--readme: no headline between the markers');
 
 if (problems.length) { console.error(`bench-smoke: ${problems.join('\n')}`); process.exit(1); }
 console.log(`bench-smoke: ok (load: ${load} runs, none lost or duplicated; idle: ${idle} runs, every connection held for the window)`);

@@ -66,6 +66,12 @@ public sealed record BenchOptions
 
     public string Out { get; init; } = "bench-results";
 
+    /// <summary>A directory whose results.json is rendered again (report.html, results.md); nothing is run.</summary>
+    public string? Render { get; init; }
+
+    /// <summary>A README whose headline block (between its bench:headline markers) is written from the results.</summary>
+    public string? Readme { get; init; }
+
     public const string Usage = """
         RealtimeDemo.Bench: the four transports (and baselines) under one workload, side by side.
 
@@ -84,6 +90,10 @@ public sealed record BenchOptions
           --no-baselines        skip the raw-Kestrel and SignalR baselines
           --redis HOST:PORT     start the host with its log in this Redis (Realtime:Store=Redis), not in memory
           --out DIR             where results.json, report.html and results.md go (default bench-results)
+          --render DIR          run nothing: write DIR/report.html and DIR/results.md again from DIR/results.json
+                                (after a change to the report; takes no other option but --readme)
+          --readme FILE         write the load run's headline table into FILE, between the lines
+                                <!-- bench:headline:start --> and <!-- bench:headline:end -->
         """;
 
     public static BenchOptions Parse(string[] args)
@@ -109,8 +119,21 @@ public sealed record BenchOptions
                 "--no-baselines" => options with { Baselines = [] },
                 "--redis" => options with { Redis = Value() },
                 "--out" => options with { Out = Value() },
+                "--render" => options with { Render = Value() },
+                "--readme" => options with { Readme = Value() },
                 _ => throw new ArgumentException($"Unknown option {name}."),
             };
+        }
+
+        // Re-rendering measures nothing, so a run's options would be ignored: said instead.
+        if (options.Render is not null && given.Except(["--render", "--readme"]).ToList() is [_, ..] runOnly)
+        {
+            throw new ArgumentException($"--render runs nothing, so it takes no {string.Join(", ", runOnly)}.");
+        }
+
+        if (options.Readme is not null && options.Idle > 0)
+        {
+            throw new ArgumentException("--readme writes the load run's headline: an idle run has none.");
         }
 
         if (options.Idle > 0)

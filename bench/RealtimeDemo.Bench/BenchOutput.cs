@@ -4,7 +4,7 @@ namespace RealtimeDemo.Bench;
 
 /// <summary>
 /// What a run leaves in its directory: <c>results.json</c> (the measurement), and <c>report.html</c> and
-/// <c>results.md</c>, both made from it.
+/// <c>results.md</c>, both made from it alone, so a committed run can be rendered again after a change to either.
 /// </summary>
 internal static class BenchOutput
 {
@@ -25,5 +25,34 @@ internal static class BenchOutput
     {
         await ReportWriter.WriteHtmlAsync(report, Path.Combine(directory, Html), ct).ConfigureAwait(false);
         await MarkdownWriter.WriteAsync(report, Path.Combine(directory, Markdown), ct).ConfigureAwait(false);
+    }
+
+    /// <summary>The run in <paramref name="directory"/>; <see cref="InvalidDataException"/> if none can be read.</summary>
+    public static async Task<BenchReport> ReadAsync(string directory, CancellationToken ct)
+    {
+        var path = Path.Combine(directory, Results);
+        try
+        {
+            var json = await File.ReadAllTextAsync(path, ct).ConfigureAwait(false);
+            return JsonSerializer.Deserialize(json, BenchJson.Default.BenchReport)
+                ?? throw new InvalidDataException($"{path}: null.");
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or JsonException)
+        {
+            throw new InvalidDataException($"{path}: {exception.Message}", exception);
+        }
+    }
+
+    /// <summary>Throws unless the README can be read and has its headline markers.</summary>
+    public static void CheckReadme(string file)
+    {
+        try
+        {
+            ReadmeHeadline.Markers(File.ReadAllLines(file), file);
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidDataException($"{file}: {exception.Message}", exception);
+        }
     }
 }

@@ -95,6 +95,15 @@ public static class MarkdownWriter
         return md.ToString();
     }
 
+    /// <summary>The run the headline comes from, in one line: its load, machine and date.</summary>
+    public static string HeadlineNote(BenchReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var s = report.Settings;
+        return $"Measured by the bench: {Figures.Count(s.Clients)} clients per transport, {Figures.Plain(s.Rate)} events/s, "
+            + $"on {Cell(report.Machine)}, {Date(report)}.";
+    }
+
     private static string Date(BenchReport report) =>
         report.StartedAt.ToString("yyyy-MM-dd HH:mm zzz", CultureInfo.InvariantCulture);
 

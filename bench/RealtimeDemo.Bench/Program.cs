@@ -14,6 +14,37 @@ catch (ArgumentException exception)
     return 2;
 }
 
+// Files the command line names that cannot be used (no results.json, a README without its markers) exit 2 too.
+try
+{
+    // A README without its markers fails now, not after the run.
+    if (options.Readme is not null)
+    {
+        BenchOutput.CheckReadme(options.Readme);
+    }
+
+    if (options.Render is not null)
+    {
+        // Nothing run: the committed measurement written out again, as the current report and markdown show it.
+        var rendered = await BenchOutput.ReadAsync(options.Render, CancellationToken.None);
+        if (options.Readme is not null)
+        {
+            await ReadmeHeadline.UpdateAsync(options.Readme, rendered, CancellationToken.None);
+            Console.WriteLine($"Wrote the headline into {options.Readme}");
+        }
+
+        await BenchOutput.RenderAsync(rendered, options.Render, CancellationToken.None);
+        Console.WriteLine($"Rendered {options.Render}: {BenchOutput.Html}, {BenchOutput.Markdown}");
+
+        return 0;
+    }
+}
+catch (Exception exception) when (exception is InvalidDataException or InvalidOperationException)
+{
+    Console.Error.WriteLine(exception.Message);
+    return 2;
+}
+
 // Ctrl+C or SIGTERM stops the bench: the run under way ends, its server is killed, and what completed is written.
 // A second signal ends the process at once, and the servers with it.
 using var cancel = new CancellationTokenSource();
@@ -98,6 +129,11 @@ Console.WriteLine();
 Console.WriteLine(ConsoleTable.Render(report));
 var written = new[] { BenchOutput.Results, BenchOutput.Html, BenchOutput.Markdown }.Select(name => Path.Combine(options.Out, name));
 Console.WriteLine($"Wrote {string.Join(", ", written)}");
+if (options.Readme is not null && runs.Count > 0)
+{
+    await ReadmeHeadline.UpdateAsync(options.Readme, report, CancellationToken.None);
+    Console.WriteLine($"Wrote the headline into {options.Readme}");
+}
 
 if (stopped)
 {
