@@ -86,7 +86,7 @@ public static class MarkdownWriter
             ["technique", "p50 / p99 latency", "server CPU per delivery", "bytes per event", "requests while measured"],
             report.Runs.OrderBy(run => run.Baseline).Select(run => Italic(run.Baseline,
             [
-                run.Transport,
+                Technique(run.Transport, report.Settings.PollIntervalSeconds),
                 $"{Figures.Latency(run.LatencyMs.P50)} / {Figures.LatencyWithUnit(run.LatencyMs.P99)}",
                 Figures.CpuMicroseconds(run.ServerCpuSecondsPer1000),
                 Figures.Number(run.BytesPerEvent),
@@ -94,6 +94,21 @@ public static class MarkdownWriter
             ])));
         return md.ToString();
     }
+
+    /// <summary>A run's name as a reader of the README knows it; baselines say what they are.</summary>
+    private static string Technique(string transport, double pollIntervalSeconds) => transport switch
+    {
+        "short-poll" => $"short polling (every {Figures.Plain(pollIntervalSeconds)} s)",
+        "long-poll" => "long polling",
+        "sse" => "Server-Sent Events",
+        "websocket" => "WebSocket",
+        "raw-sse" => "raw-Kestrel SSE (baseline)",
+        "raw-websocket" => "raw-Kestrel WebSocket (baseline)",
+        "signalr-websockets" => "SignalR WebSockets (baseline)",
+        "signalr-sse" => "SignalR SSE (baseline)",
+        "signalr-longpolling" => "SignalR long polling (baseline)",
+        _ => transport,
+    };
 
     /// <summary>The run the headline comes from, in one line: its load, machine and date.</summary>
     public static string HeadlineNote(BenchReport report)
