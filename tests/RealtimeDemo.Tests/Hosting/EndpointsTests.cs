@@ -48,4 +48,20 @@ public sealed class EndpointsTests : IAsyncDisposable
         Assert.Equal(3, stats.RootElement.GetProperty("seq").GetInt64());
         Assert.Equal($"{stats.RootElement.GetProperty("epoch").GetString()}-3", stats.RootElement.GetProperty("head").GetString());
     }
+
+    [Theory]
+    [InlineData("DELETE", "/api/events", "POST")]
+    [InlineData("GET", "/api/events", "POST")]
+    [InlineData("POST", "/api/poll", "GET")]
+    [InlineData("DELETE", "/api/ticker", "GET, PUT")]
+    public async Task WrongMethodAnswers405WithTheAllowedMethods(string method, string path, string allowed)
+    {
+        var cancellationToken = TestClients.Deadline();
+        using var request = new HttpRequestMessage(new HttpMethod(method), path);
+
+        using var response = await _app.CreateClient().SendAsync(request, cancellationToken);
+
+        await response.AssertProblemAsync(405, null, cancellationToken);
+        Assert.Equal(allowed.Split(", ").Order(), response.Content.Headers.Allow.Order());
+    }
 }

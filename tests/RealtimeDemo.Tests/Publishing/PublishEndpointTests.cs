@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using RealtimeDemo.Tests.Infrastructure;
 
 namespace RealtimeDemo.Tests.Publishing;
@@ -258,6 +259,26 @@ public sealed class PublishEndpointTests : IAsyncDisposable
         return client.PostAsync("/api/events", content, cancellationToken);
     }
 
+    [Fact]
+    public async Task PublishTheLogCannotTakeAnswers503WithRetryAfterOfTwoSeconds()
+    {
+        // A log whose store is out of reach (as a Redis log is with Redis down): reading works, appending throws.
+        var log = new UnavailableEventLog(new InMemoryEventLog(16, TimeProvider.System));
+        await using var app = new RealtimeDemoApplication(services: services => services.AddSingleton<IEventLog>(log));
+        var cancellationToken = TestClients.Deadline();
+        var client = app.CreateClient();
+        var start = await client.HeadCursorAsync(cancellationToken);
+
+        using var response = await PostAsync(client, """{"type":"chat","data":{"text":"hi"}}""", cancellationToken);
+
+        var problem = await response.AssertProblemAsync(503, null, cancellationToken);
+        Assert.Equal("2", Assert.Single(response.Headers.GetValues("Retry-After")));
+        Assert.EndsWith("retry after 2 s.", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        var polled = await client.PollAsync($"/api/poll?after={start}", cancellationToken);
+        Assert.Empty(polled.Events);
+        Assert.False(polled.Gap);
+    }
+
     private static HttpContent JsonContent(string body, bool declaredLength)
     {
         var bytes = Encoding.UTF8.GetBytes(body);
@@ -284,4 +305,19 @@ public sealed class PublishEndpointTests : IAsyncDisposable
 
     private static DateTimeOffset TruncateToMilliseconds(DateTimeOffset time) =>
         new(time.UtcTicks - time.UtcTicks % TimeSpan.TicksPerMillisecond, TimeSpan.Zero);
+
+    /// <summary>Reads from <paramref name="log"/>; every append fails as a log whose store cannot be reached does.</summary>
+    private sealed class UnavailableEventLog(IEventLog log) : IEventLog
+    {
+        public string Epoch => log.Epoch;
+
+        public EventCursor Head => log.Head;
+
+        public AppendSignal Appended => log.Appended;
+
+        public ValueTask<StoredEvent> AppendAsync(string type, JsonElement data, CancellationToken cancellationToken = default) =>
+            throw new EventLogUnavailableException("The event log cannot be reached", new TimeoutException("No answer."));
+
+        public LogRead Read(EventCursor after, Span<StoredEvent> destination) => log.Read(after, destination);
+    }
 }

@@ -50,6 +50,21 @@ public sealed class PublishKeyTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task PublishWithTheKeyOnlyInTheQueryAnswers401()
+    {
+        var cancellationToken = TestClients.Deadline();
+        using var client = _app.CreateSocketClient();
+        var before = await client.HeadCursorAsync(cancellationToken);
+
+        // ?token= is for WebSocket upgrades only (a browser cannot set their headers); a POST must use the header.
+        using var response = await client.PostAsJsonAsync($"/api/events?token={Key}", new { type = "chat", data = new { } }, cancellationToken);
+
+        await response.AssertProblemAsync(401, null, cancellationToken);
+        Assert.Equal("Bearer", response.Headers.WwwAuthenticate.ToString());
+        Assert.Equal(before, await client.HeadCursorAsync(cancellationToken));
+    }
+
+    [Fact]
     public async Task PublishWithTheKeyAsBearerTokenIsAccepted()
     {
         var cancellationToken = TestClients.Deadline();

@@ -58,6 +58,39 @@ public sealed class LongPollTests() : PollTransportTests("/api/longpoll", "timeo
         Assert.Equal(head, body.Cursor);
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("&timeout=")]
+    public async Task WithoutATimeoutThePollIsHeldForTheConfiguredDefault(string timeout)
+    {
+        // A 2 s default: long enough to publish into, far from both 0 (answer at once) and the 25 s of appsettings.json
+        // or the 60 s cap, which the 10 s deadline would not wait out.
+        var hold = TimeSpan.FromSeconds(2);
+        await using var app = new RealtimeDemoApplication(new Dictionary<string, string?> { ["Realtime:LongPollTimeout"] = hold.ToString() });
+        var cancellationToken = TestClients.Deadline();
+        var client = app.CreateClient();
+        var head = await client.HeadCursorAsync(cancellationToken);
+
+        // Held: an event published while the poll waits is its answer.
+        var polling = client.PollAsync($"/api/longpoll?after={head}{timeout}", cancellationToken);
+        var held = client.WaitForOpenConnectionsAsync("long-poll", 1, cancellationToken);
+        Assert.True(await Task.WhenAny(held, polling) == held, "The poll answered before anything was published.");
+        await held;
+        var published = await client.PublishAsync("chat", new { text = "hi" }, cancellationToken);
+        var body = await polling;
+        Assert.Equal(published.Id, Assert.Single(body.Events).Id);
+
+        // With nothing published, the answer is empty, and comes after the hold, not at once.
+        var clock = Stopwatch.StartNew();
+        body = await client.PollAsync($"/api/longpoll?after={published.Id}{timeout}", cancellationToken);
+        Assert.True(
+            clock.Elapsed >= hold - TimeSpan.FromMilliseconds(100),
+            $"Answered after {clock.Elapsed}, before the {hold.TotalSeconds} s default.");
+        Assert.Empty(body.Events);
+        Assert.False(body.Gap);
+        Assert.Equal(published.Id, body.Cursor);
+    }
+
     /// <summary>Timeouts above the cap, up to numbers no integer or floating-point type holds.</summary>
     public static TheoryData<string> TimeoutsAboveTheCap => new() { "1000", "1000000", new string('9', 300), "1" + new string('0', 400) };
 

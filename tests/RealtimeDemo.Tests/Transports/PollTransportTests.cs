@@ -37,6 +37,38 @@ public abstract class PollTransportTests(string path, params string[] query) : I
     }
 
     [Fact]
+    public async Task EmptyAfterStartsFromNowWithoutHistory()
+    {
+        var cancellationToken = TestClients.Deadline();
+        var client = App.CreateClient();
+        var published = await client.PublishManyAsync(3, cancellationToken);
+
+        // "after=" is no cursor at all, not a malformed one: the same as leaving it out.
+        var body = await client.PollAsync(Url(""), cancellationToken);
+
+        Assert.Empty(body.Events);
+        Assert.False(body.Gap);
+        Assert.Equal(published[^1].Id, body.Cursor);
+    }
+
+    [Fact]
+    public async Task AnswersWithEventsAGapOrNothingAreNeverCached()
+    {
+        var cancellationToken = TestClients.Deadline();
+        var client = App.CreateClient();
+        var published = await client.PublishManyAsync(3, cancellationToken);
+
+        // Events, then a gap, then nothing (the long poll's one held answer, after its timeout=1).
+        foreach (var after in new[] { published[0].Id, TestClients.ForeignCursor, published[^1].Id })
+        {
+            using var response = await client.GetAsync(Url(after), cancellationToken);
+
+            Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+            Assert.True(response.Headers.CacheControl?.NoStore, $"The answer after {after} may be cached.");
+        }
+    }
+
+    [Fact]
     public async Task TooOldCursorReportsGapThenOldestRetained()
     {
         // The smallest ring: 40 events push the first 24 out.

@@ -156,6 +156,73 @@ public sealed class SseTests : IAsyncDisposable
     }
 
     [Theory]
+    [InlineData("expired")]
+    [InlineData("epoch-changed")]
+    public async Task GapFrameCarriesItsCursorAsItsIdAndTheStreamsEpoch(string reason)
+    {
+        // The smallest ring: 40 events push the first 24 out, so the stream continues after seq 24 either way.
+        await using var app = new RealtimeDemoApplication(new Dictionary<string, string?> { ["Realtime:Retention"] = "16" });
+        var cancellationToken = TestClients.Deadline();
+        var client = app.CreateClient();
+        var published = await client.PublishManyAsync(40, cancellationToken);
+        var epoch = await StreamEpochAsync(client, cancellationToken);
+        var after = reason == "expired" ? published[0].Id : TestClients.ForeignCursor;
+
+        using var response = await client.GetAsync($"/api/sse?after={after}", HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        using var lines = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken));
+        var read = new List<string>();
+        while (read.Count < 7)
+        {
+            read.Add(await lines.ReadLineAsync(cancellationToken) ?? throw new InvalidOperationException("The stream ended."));
+        }
+
+        // The raw frame, as a browser's EventSource parses it: its id is where the stream continues.
+        var resumeFrom = published[23].Id;
+        Assert.Equal(["retry: 500", "", $"id: {resumeFrom}", "event: gap"], read[..4]);
+        Assert.StartsWith("data: ", read[4], StringComparison.Ordinal);
+        Assert.Equal(["", $"id: {published[24].Id}"], read[5..]);
+        using var gap = JsonDocument.Parse(read[4]["data: ".Length..]);
+        Assert.Equal("gap", gap.RootElement.GetProperty("control").GetString());
+        Assert.Equal(reason, gap.RootElement.GetProperty("reason").GetString());
+        Assert.Equal(epoch, gap.RootElement.GetProperty("epoch").GetString());
+        Assert.Equal(resumeFrom, gap.RootElement.GetProperty("cursor").GetString());
+
+        // Resuming from the gap's id, as EventSource does, is not told of the same gap again.
+        var (resumed, items) = await client.OpenSseAsync("/api/sse", cancellationToken, lastEventId: resumeFrom);
+        using var _ = resumed;
+        await AssertReadsExactlyAsync(client, items, published[24..], cancellationToken);
+    }
+
+    [Fact]
+    public async Task EmptyLastEventIdFallsBackToAfter()
+    {
+        // Over real sockets: the in-memory test server drops a header with an empty value before the host sees it.
+        await using var app = new KestrelApplication();
+        var cancellationToken = TestClients.Deadline();
+        using var client = app.CreateSocketClient();
+        var published = await client.PublishManyAsync(10, cancellationToken);
+
+        var (response, items) = await client.OpenSseAsync($"/api/sse?after={published[3].Id}", cancellationToken, lastEventId: "");
+        using var _ = response;
+
+        await AssertReadsExactlyAsync(client, items, published[4..], cancellationToken);
+    }
+
+    [Fact]
+    public async Task EmptyAfterStartsFromNowWithoutHistory()
+    {
+        var cancellationToken = TestClients.Deadline();
+        var client = _app.CreateClient();
+        await client.PublishManyAsync(3, cancellationToken);
+
+        var (response, items) = await client.OpenSseAsync("/api/sse?after=", cancellationToken);
+        using var _ = response;
+
+        // Nothing already published comes: the first event is the one published next.
+        await AssertReadsExactlyAsync(client, items, [], cancellationToken);
+    }
+
+    [Theory]
     [InlineData("bad")]
     [InlineData("abc-")]
     [InlineData("ABC-1")]
@@ -227,6 +294,12 @@ public sealed class SseTests : IAsyncDisposable
         var sentinel = await client.PublishAsync("sentinel", new { }, cancellationToken);
         var next = Assert.Single(await items.ReadSseAsync(1));
         Assert.Equal(sentinel.Id, next.ToEvent().Id);
+    }
+
+    private static async Task<string> StreamEpochAsync(HttpClient client, CancellationToken cancellationToken)
+    {
+        using var stats = JsonDocument.Parse(await client.GetStringAsync("/api/stats", cancellationToken));
+        return stats.RootElement.GetProperty("epoch").GetString()!;
     }
 
     private static void AssertGap(SseItem<string> item, string reason)

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.WebSockets;
@@ -45,6 +46,64 @@ public sealed class WebSocketTests : IAsyncDisposable
         var gap = await socket.ReceiveNextAsync(cancellationToken);
         Assert.Equal("gap", gap.GetProperty("control").GetString());
         Assert.Equal($"{epoch}-0", gap.GetProperty("cursor").GetString());
+    }
+
+    [Fact]
+    public async Task WelcomeTimeIsTheHostsClockNowInUtcMilliseconds()
+    {
+        var cancellationToken = TestClients.Deadline();
+        var before = DateTimeOffset.UtcNow;
+
+        var (socket, welcome) = await _app.ConnectWelcomedAsync("", cancellationToken);
+        using var _ = socket;
+        var after = DateTimeOffset.UtcNow;
+
+        // The event time format exactly: UTC, milliseconds, a Z; and the host's clock (this process's) while connecting.
+        var text = welcome.GetProperty("time").GetString();
+        var parsed = DateTimeOffset.TryParseExact(
+            text, "yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time);
+        Assert.True(parsed, $"The welcome's time is not in the event time format: {text}");
+        var beforeInMilliseconds = before.AddTicks(-(before.Ticks % TimeSpan.TicksPerMillisecond));
+        Assert.InRange(time, beforeInMilliseconds, after);
+    }
+
+    [Fact]
+    public async Task EmptyAfterStartsFromNowWithoutHistory()
+    {
+        var cancellationToken = TestClients.Deadline();
+        var client = _app.CreateClient();
+        var published = await client.PublishManyAsync(3, cancellationToken);
+
+        var (socket, welcome) = await _app.ConnectWelcomedAsync("?after=", cancellationToken);
+        using var _ = socket;
+
+        Assert.Equal(published[^1].Id, welcome.GetProperty("cursor").GetString());
+        var next = await client.PublishAsync("chat", new { text = "after" }, cancellationToken);
+        Assert.Equal(next.Id, Assert.Single(await socket.ReceiveEventsWithoutGapAsync(1, cancellationToken)).Id);
+    }
+
+    [Theory]
+    [InlineData("expired")]
+    [InlineData("epoch-changed")]
+    public async Task GapObjectNamesTheEpochTheStreamContinuesIn(string reason)
+    {
+        // The smallest ring: 40 events push the first 24 out.
+        await using var app = new RealtimeDemoApplication(new Dictionary<string, string?> { ["Realtime:Retention"] = "16" });
+        var cancellationToken = TestClients.Deadline();
+        var client = app.CreateClient();
+        var published = await client.PublishManyAsync(40, cancellationToken);
+        using var stats = JsonDocument.Parse(await client.GetStringAsync("/api/stats", cancellationToken));
+        var epoch = stats.RootElement.GetProperty("epoch").GetString();
+        var after = reason == "expired" ? published[0].Id : TestClients.ForeignCursor;
+
+        var (socket, _) = await app.ConnectWelcomedAsync($"?after={after}", cancellationToken);
+        using var __ = socket;
+        var gap = await socket.ReceiveNextAsync(cancellationToken);
+
+        AssertGap(gap, reason);
+        Assert.Equal(epoch, gap.GetProperty("epoch").GetString());
+        Assert.Equal(published[23].Id, gap.GetProperty("cursor").GetString());
+        Assert.Equal(published[24].Id, (await socket.ReceiveNextAsync(cancellationToken)).GetProperty("id").GetString());
     }
 
     [Fact]
