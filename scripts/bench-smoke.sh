@@ -6,6 +6,7 @@
 #   last the window, and every transport but the raw baselines must send its heartbeats.
 # Each must write a well-formed results.json, a report.html and a results.md with its tables, and --render must write
 # the last two again from results.json alone, leaving it as it was (and --readme the headline between its markers).
+# The committed runs under wwwroot/bench, and the README's headline, must be exactly what the bench renders.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=$(mktemp -d)
@@ -19,6 +20,20 @@ rm "$out/load/report.html" "$out/load/results.md"
 printf '# Bench\n<!-- bench:headline:start -->\nby hand\n<!-- bench:headline:end -->\n' > "$out/README.md"
 "${bench[@]}" --no-build -- --render "$out/load" --readme "$out/README.md"
 cmp "$out/load/results.json" "$out/measured.json"
+
+# The committed runs' tables and report, and the README's headline, are what the bench writes from their
+# results.json: rendered again here, they must come out the same (a figure changed by hand does not).
+for run in wwwroot/bench wwwroot/bench/idle; do
+  mkdir -p "$out/committed/$run"
+  cp "$run/results.json" "$out/committed/$run/"
+  readme=()
+  [ "$run" = wwwroot/bench ] && cp README.md "$out/committed/README.md" && readme=(--readme "$out/committed/README.md")
+  "${bench[@]}" --no-build -- --render "$out/committed/$run" "${readme[@]}"
+  for file in results.md report.html; do
+    cmp "$out/committed/$run/$file" "$run/$file" || { echo "bench-smoke: $run/$file is not what the bench renders from its results.json"; exit 1; }
+  done
+done
+cmp "$out/committed/README.md" README.md || { echo "bench-smoke: README.md's headline is not what the bench renders"; exit 1; }
 
 node - "$out" <<'JS'
 const fs = require('fs');
