@@ -25,9 +25,9 @@ public sealed class OptionsValidationTests
     [InlineData("Realtime:PublishBurst", "10")] // below PublishPermitsPerSecond (50)
     public void BadSettingIsRefusedNamingIt(string setting, string value)
     {
-        using var app = new RealtimeDemoApplication(new Dictionary<string, string?> { [setting] = value });
+        using var services = Compose(new Dictionary<string, string?> { [setting] = value });
 
-        var failure = Assert.Throws<OptionsValidationException>(() => app.Server);
+        var failure = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IStartupValidator>().Validate());
 
         Assert.Contains(setting, failure.Message, StringComparison.Ordinal);
     }
@@ -35,9 +35,9 @@ public sealed class OptionsValidationTests
     [Fact]
     public void RedisStoreWithoutAConnectionStringIsRefusedNamingIt()
     {
-        using var app = new RealtimeDemoApplication(new Dictionary<string, string?> { ["Realtime:Store"] = "Redis" });
+        using var services = Compose(new Dictionary<string, string?> { ["Realtime:Store"] = "Redis" });
 
-        var failure = Assert.Throws<OptionsValidationException>(() => app.Server);
+        var failure = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IStartupValidator>().Validate());
 
         Assert.Contains("ConnectionStrings:Redis", failure.Message, StringComparison.Ordinal);
     }
@@ -45,18 +45,9 @@ public sealed class OptionsValidationTests
     [Fact]
     public void DefaultSettingsAreValid()
     {
-        var configuration = new ConfigurationBuilder().Build();
-        using var services = new ServiceCollection()
-            .AddSingleton<IConfiguration>(configuration)
-            .AddEventLog(configuration)
-            .AddDemoTicker(configuration)
-            .AddPublishing()
-            .AddTransports()
-            .AddLimits()
-            .AddOriginCheck()
-            .BuildServiceProvider();
+        using var services = Compose([]);
 
-        // Each feature's settings, with nothing configured, pass their own validation.
+        services.GetRequiredService<IStartupValidator>().Validate();
         Assert.Equal(10_000, services.GetRequiredService<IOptions<EventLogOptions>>().Value.Retention);
         Assert.Equal(1, services.GetRequiredService<IOptions<TickerOptions>>().Value.TickerEventsPerSecond);
         Assert.Equal(4096, services.GetRequiredService<IOptions<PublishingOptions>>().Value.MaxEventDataBytes);
@@ -65,14 +56,35 @@ public sealed class OptionsValidationTests
         Assert.Empty(services.GetRequiredService<IOptions<OriginOptions>>().Value.AllowedOrigins);
     }
 
-    [Fact]
-    public async Task HostWithABadSettingExitsAtStartNamingIt()
+    /// <summary>The real process: it stops before serving, and its log names the setting.</summary>
+    [Theory]
+    [InlineData("Realtime__SseHeartbeatInterval", "banana", "SseHeartbeatInterval")]
+    [InlineData("Realtime__Store", "Redis", "ConnectionStrings:Redis")]
+    public async Task HostWithABadSettingExitsAtStartNamingIt(string variable, string value, string named)
     {
-        await using var host = new HostProcess(new Dictionary<string, string?> { ["Realtime__SseHeartbeatInterval"] = "banana" });
+        await using var host = new HostProcess(new Dictionary<string, string?> { [variable] = value });
 
         var exitCode = await host.WaitForExitAsync(TestClients.Deadline(Deadlines.Slow));
 
         Assert.NotEqual(0, exitCode);
-        Assert.Contains("SseHeartbeatInterval", host.Output, StringComparison.Ordinal);
+        Assert.Contains(named, host.Output, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Every feature's settings as the host registers them, each validated at start (what <see cref="IStartupValidator"/>
+    /// runs before the host serves), from the given configuration alone.
+    /// </summary>
+    private static ServiceProvider Compose(IEnumerable<KeyValuePair<string, string?>> settings)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        return new ServiceCollection()
+            .AddSingleton<IConfiguration>(configuration)
+            .AddEventLog(configuration)
+            .AddDemoTicker(configuration)
+            .AddPublishing()
+            .AddTransports()
+            .AddLimits()
+            .AddOriginCheck()
+            .BuildServiceProvider();
     }
 }
