@@ -9,8 +9,9 @@ using System.Text.RegularExpressions;
 namespace RealtimeDemo.Bench;
 
 /// <summary>
-/// <c>report.html</c>: one self-contained page made of the template in <c>Report/</c> (markup, styles, and the script
-/// that draws charts and tables) with the run's figures inlined as JSON. Nothing is fetched when it is opened.
+/// <c>report.html</c>: one self-contained page made of the template in <c>Report/</c> (markup, styles, the charts'
+/// script and the script that fills the sections) with the run's figures inlined as JSON. Nothing is fetched when it
+/// is opened.
 /// </summary>
 public static partial class ReportWriter
 {
@@ -44,6 +45,7 @@ public static partial class ReportWriter
         {
             ["title"] = WebUtility.HtmlEncode($"RealtimeDemo bench · {report.Machine} · {date}"),
             ["style"] = Resource("report.css"),
+            ["charts"] = Resource("charts.js"),
             ["script"] = Resource("report.js"),
             ["results"] = ScriptJson(JsonSerializer.Serialize(report, BenchJson.Default.BenchReport)),
             ["figures"] = ScriptJson(JsonSerializer.Serialize(figures, ReportJson.Default.ReportFigures)),
