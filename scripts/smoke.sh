@@ -1,17 +1,27 @@
 #!/usr/bin/env bash
 # Checks a running host over real HTTP: the page, health, a publish, and each of the four transports
 # delivering that event as documented.
-# Usage: scripts/smoke.sh http://127.0.0.1:5000
+# Over https, it also checks that the page is served over HTTP/2 (ALPN), and takes the host's certificate as it is
+# (in Development the host may serve one it made for itself, which nothing trusts).
+# Usage: scripts/smoke.sh http://127.0.0.1:5000 | https://localhost:5001
 set -euo pipefail
 base="${1:?usage: smoke.sh BASE_URL}"
 
 fail() { echo "smoke: $*" >&2; exit 1; }
 check() { echo "smoke: ok  $*"; }
+tls=()
+[[ "$base" == https://* ]] && tls=(--insecure)
+curl() { command curl "${tls[@]}" "$@"; }
 
 # Responses are read whole before grep: with pipefail, `curl | grep -q` fails whenever grep stops reading early.
 page=$(curl -fsS "$base/") || fail "GET / failed"
 grep -q "RealtimeDemo" <<< "$page" || fail "the page is not served at /"
 check "GET / serves the page"
+if [ ${#tls[@]} -gt 0 ]; then
+  version=$(curl -fsS --http2 -o /dev/null -w '%{http_version}' "$base/") || fail "GET / over TLS failed"
+  [ "$version" = "2" ] || fail "GET / over TLS used HTTP/$version, not HTTP/2"
+  check "GET / over TLS speaks HTTP/2"
+fi
 [ "$(curl -fsS "$base/healthz")" = "Healthy" ] || fail "/healthz is not Healthy"
 check "GET /healthz"
 

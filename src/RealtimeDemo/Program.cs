@@ -12,8 +12,10 @@ using RealtimeDemo.Transports;
 // them: the same files for `dotnet run`, the tests and the published image, whatever the working directory.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 
-// Kestrel's limits (sizes, data rates, keep-alive), as appsettings.json sets them.
+// Kestrel's limits (sizes, data rates, keep-alive), as appsettings.json sets them; HTTPS with HTTP/2 in Development
+// even where no certificate is set up.
 builder.WebHost.UseKestrelLimitsFromConfiguration();
+builder.WebHost.UseDevelopmentHttps();
 
 // The event log (in memory, or shared in Redis), the demo ticker that feeds it, the rules for publishing to it and
 // the transports that read it; each validates its own part of the "Realtime" settings at start.
