@@ -18,11 +18,12 @@ public sealed partial class HostProcess : IAsyncDisposable
     private readonly TaskCompletionSource<Uri> _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly string _workingDirectory = Directory.CreateTempSubdirectory("realtimedemo-").FullName;
 
-    public HostProcess(IReadOnlyDictionary<string, string?>? environment = null)
+    /// <param name="urls">What to listen on (<c>--urls</c>); an ephemeral port on 127.0.0.1, plain HTTP, unless told.</param>
+    public HostProcess(IReadOnlyDictionary<string, string?>? environment = null, string urls = "http://127.0.0.1:0")
     {
         var start = new ProcessStartInfo("dotnet")
         {
-            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "RealtimeDemo.dll"), "--urls", "http://127.0.0.1:0" },
+            ArgumentList = { Path.Combine(AppContext.BaseDirectory, "RealtimeDemo.dll"), "--urls", urls },
             WorkingDirectory = _workingDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -104,7 +105,7 @@ public sealed partial class HostProcess : IAsyncDisposable
         }
     }
 
-    [GeneratedRegex(@"Now listening on: (http://127\.0\.0\.1:\d+)")]
+    [GeneratedRegex(@"Now listening on: (https?://127\.0\.0\.1:\d+)")]
     private static partial Regex ListeningLine();
 
     [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
