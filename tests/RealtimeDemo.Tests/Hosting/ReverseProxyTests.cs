@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.ServerSentEvents;
 using System.Net.WebSockets;
 using Microsoft.Extensions.DependencyInjection;
+using RealtimeDemo.Hosting;
 using RealtimeDemo.Tests.Infrastructure;
 
 namespace RealtimeDemo.Tests.Hosting;
@@ -170,20 +171,36 @@ public sealed class ReverseProxyTests : IAsyncDisposable
     [Fact]
     public async Task DeployedNginxConfigurationIsValid()
     {
-        // deploy/nginx.conf as docker-compose.yml mounts it, with the compose-only names pointed at this machine.
-        var deployed = await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "nginx", "deployed-nginx.conf"), TestClients.Deadline());
+        // deploy/nginx.conf as docker-compose.yml mounts it, with the compose-only names pointed at this machine: the
+        // upstream, the included locations, and the certificate the `certs` service makes (here, one made for the test).
+        var cancellationToken = TestClients.Deadline();
+        var deployed = await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "nginx", "deployed-nginx.conf"), cancellationToken);
         const string Upstream = "server app:8080;";
         const string Include = "include /etc/nginx/realtimedemo.conf;";
+        const string Certificates = "/etc/nginx/certs/";
         Assert.Contains(Upstream, deployed, StringComparison.Ordinal);
         Assert.Contains(Include, deployed, StringComparison.Ordinal);
-        var local = deployed
-            .Replace(Upstream, "server 127.0.0.1:8080;", StringComparison.Ordinal)
-            .Replace(Include, $"include {ProjectConfig};", StringComparison.Ordinal);
+        Assert.Contains("listen 443 ssl;", deployed, StringComparison.Ordinal);
+        Assert.Contains($"ssl_certificate {Certificates}cert.pem;", deployed, StringComparison.Ordinal);
+        var certificates = Directory.CreateTempSubdirectory("realtimedemo-nginx-certs-");
+        try
+        {
+            using var certificate = DevelopmentHttpsExtensions.CreateLocalhostCertificate(DateTimeOffset.UtcNow);
+            await NginxProxy.WritePemAsync(certificate, certificates.FullName, cancellationToken);
+            var local = deployed
+                .Replace(Upstream, "server 127.0.0.1:8080;", StringComparison.Ordinal)
+                .Replace(Include, $"include {ProjectConfig};", StringComparison.Ordinal)
+                .Replace(Certificates, certificates.FullName + "/", StringComparison.Ordinal);
 
-        var (exitCode, output) = await NginxProxy.CheckConfigurationAsync(local, TestClients.Deadline());
+            var (exitCode, output) = await NginxProxy.CheckConfigurationAsync(await NginxProxy.ForThisNginxAsync(local, cancellationToken), cancellationToken);
 
-        Assert.True(exitCode == 0, output);
-        Assert.Contains("test is successful", output, StringComparison.Ordinal);
+            Assert.True(exitCode == 0, output);
+            Assert.Contains("test is successful", output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            certificates.Delete(recursive: true);
+        }
     }
 
     private async Task<NginxProxy> StartProxyAsync(string locations) =>
