@@ -1,5 +1,6 @@
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Options;
-using RealtimeDemo.Diagnostics;
 using RealtimeDemo.Log;
 using RealtimeDemo.Publishing;
 
@@ -10,7 +11,8 @@ internal static class StatsEndpoint
 {
     public static IEndpointRouteBuilder MapStats(this IEndpointRouteBuilder api)
     {
-        api.MapGet("/stats", (IEventLog log, TransportStats stats, TimeProvider time, IWebHostEnvironment environment, IOptions<PublishingOptions> options) =>
+        api.MapGet("/stats", (HttpRequest request, IEventLog log, TransportStats stats, TimeProvider time, IWebHostEnvironment environment,
+            IOptions<PublishingOptions> options, IServer server) =>
         {
             var head = log.Head;
 
@@ -18,13 +20,27 @@ internal static class StatsEndpoint
             var benchReport = environment.WebRootFileProvider.GetFileInfo(BenchReportPath).Exists ? BenchReportPath : null;
             // Whether publishing needs the key (never the key itself): the page asks for it only then.
             var publishKeyRequired = PublishKey.IsRequired(options.Value);
-            return TypedResults.Ok(new StatsResponse(head.Epoch, head.ToString(), head.Seq, StoredEvent.FormatTime(time.GetUtcNow()), stats.Snapshot(), benchReport, publishKeyRequired));
+            return TypedResults.Ok(new StatsResponse(head.Epoch, head.ToString(), head.Seq, StoredEvent.FormatTime(time.GetUtcNow()),
+                stats.Snapshot(), benchReport, publishKeyRequired, HttpsAddress(server, request)));
         });
         return api;
     }
 
     private const string BenchReportPath = "bench/report.html";
 
+    /// <summary>
+    /// Where this host serves HTTPS, under the host name the request used (a listening address may be a wildcard), so
+    /// a page loaded over HTTP/1.1 can link to the HTTP/2 one; null when the host listens on no HTTPS address.
+    /// </summary>
+    private static string? HttpsAddress(IServer server, HttpRequest request)
+    {
+        var https = server.Features.Get<IServerAddressesFeature>()?.Addresses
+            .Select(BindingAddress.Parse)
+            .FirstOrDefault(address => string.Equals(address.Scheme, Uri.UriSchemeHttps, StringComparison.OrdinalIgnoreCase) && !address.IsUnixPipe);
+        return https is null ? null : new UriBuilder(Uri.UriSchemeHttps, request.Host.Host, https.Port, "/").Uri.ToString();
+    }
+
     private sealed record StatsResponse(
-        string Epoch, string Head, long Seq, string Time, IReadOnlyDictionary<string, TransportSnapshot> Transports, string? BenchReport, bool PublishKeyRequired);
+        string Epoch, string Head, long Seq, string Time, IReadOnlyDictionary<string, TransportSnapshot> Transports, string? BenchReport,
+        bool PublishKeyRequired, string? Https);
 }
