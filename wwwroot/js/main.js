@@ -2,6 +2,7 @@
 import { LongPollTransport, ShortPollTransport, SseTransport, WebSocketTransport } from './transports.js';
 import { Panel } from './panel.js';
 import { estimateClockOffset, formatBytes, formatMs } from './metrics.js';
+import { ProtocolWatch } from './protocol.js';
 
 const specs = [
   {
@@ -33,6 +34,8 @@ const specs = [
 const $ = (selector) => document.querySelector(selector);
 
 async function main() {
+  // Said before any request: over HTTP/1.1 with the connections used up, the page's own requests may never be answered.
+  $('#http1-warning').hidden = location.protocol !== 'http:';
   const clock = await estimateClockOffset();
   showClock(clock);
 
@@ -41,12 +44,15 @@ async function main() {
   const template = $('#panel-template');
   const panels = [];
   const renderCostsSoon = debounce(() => renderCosts(panels), 250);
+  const renderConnectionsSoon = debounce(() => renderConnections(panels, protocols), 100);
+  const protocols = new ProtocolWatch(renderConnectionsSoon);
   for (const spec of specs) {
     const root = template.content.firstElementChild.cloneNode(true);
     $('.panels').append(root);
-    panels.push(new Panel(root, spec, clock, renderCostsSoon, announce));
+    panels.push(new Panel(root, spec, clock, renderCostsSoon, announce, renderConnectionsSoon));
   }
   for (const panel of panels) panel.connect(start);
+  renderConnectionsSoon();
   const byName = Object.fromEntries(panels.map((panel) => [panel.name, panel]));
 
   wirePublish(byName.websocket.transport);
@@ -73,14 +79,50 @@ function debounce(action, milliseconds) {
 }
 
 // What this host offers besides the stream: the latest benchmark report, when one has been written next to the page
-// (bench --out wwwroot/bench); and whether publishing needs its key, when the page asks for it.
+// (bench --out wwwroot/bench); whether publishing needs its key, when the page asks for it; and, for a page loaded
+// over plain HTTP, the host's HTTPS address, where the browser would speak HTTP/2.
 async function showHostOptions() {
-  const { benchReport, publishKeyRequired } = await (await fetch('/api/stats', { cache: 'no-store' })).json().catch(() => ({}));
+  const { benchReport, publishKeyRequired, https } = await (await fetch('/api/stats', { cache: 'no-store' })).json().catch(() => ({}));
   if (benchReport) {
     $('#bench-link a').href = benchReport;
     $('#bench-link').hidden = false;
   }
   $('#publish-key-field').hidden = !publishKeyRequired;
+  if (https) {
+    const link = $('#https-link');
+    link.href = https;
+    link.textContent = `open this page at ${https}`;
+  }
+  $('#https-offer').hidden = !https;
+  $('#https-missing').hidden = Boolean(https);
+}
+
+// The transports that hold a connection while they wait: the stream, the socket, and the long poll between answers.
+const longLived = [['sse', 'open', 'the SSE stream'], ['long-poll', 'waiting', 'the held long poll'], ['websocket', 'open', 'the WebSocket']];
+
+// Each panel's HTTP version, and how many connections the page holds for its long-lived transports.
+function renderConnections(panels, protocols) {
+  const byName = Object.fromEntries(panels.map((panel) => [panel.name, panel]));
+  for (const panel of panels) panel.showProtocol(protocols.describe(panel.name));
+  const open = longLived.filter(([name, state]) => byName[name].root.dataset.state === state).map(([, , label]) => label);
+  const overHttp = open.filter((label) => label !== 'the WebSocket').length;
+  const socket = open.includes('the WebSocket');
+  const list = open.length > 0 ? `: ${open.join(', ')}` : '';
+  let connections;
+  if (protocols.multiplexed) {
+    connections = `Over ${protocols.current} this page's requests are streams of one connection, shared with this origin's other tabs`
+      + `${socket ? "; the WebSocket's connection is not exposed to pages (its own, or one more stream where the browser does RFC 8441)" : ''}.`;
+  } else if (protocols.current === 'http/1.1') {
+    connections = `Over http/1.1 that is ${open.length} connection${open.length === 1 ? '' : 's'}, one each`
+      + `${overHttp > 0 ? `; ${overHttp} of them count against the browser's ~6 per origin` : ''}.`;
+  } else {
+    connections = 'Which HTTP version carries them is not known yet.';
+  }
+  const summary = $('#connections');
+  summary.dataset.longLived = open.length;
+  summary.dataset.protocol = protocols.current;
+  summary.dataset.shared = protocols.multiplexed;
+  summary.textContent = `${open.length} long-lived transport${open.length === 1 ? '' : 's'} open${list}. ${connections}`;
 }
 
 function showClock(clock) {

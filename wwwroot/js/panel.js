@@ -24,9 +24,10 @@ export class Panel {
   #activeMs = 0;
   #renderQueued = false;
 
-  constructor(root, spec, clock, onRender, announce) {
+  constructor(root, spec, clock, onRender, announce, onState) {
     this.root = root;
     this.onRender = onRender;
+    this.onState = onState;
     this.announce = announce;
     this.name = spec.name;
     this.title = spec.title;
@@ -75,6 +76,16 @@ export class Panel {
     if (this.root.dataset.state === name) return;
     this.root.dataset.state = name;
     this.root.querySelector('[data-field="state"]').textContent = name;
+    this.onState();
+  }
+
+  /** The HTTP version this panel's transport uses, and whether it was measured or inferred (see protocol.js). */
+  showProtocol({ protocol, source, detail }) {
+    const field = this.root.querySelector('[data-field="protocol"]');
+    field.dataset.protocol = protocol;
+    field.dataset.source = source;
+    field.querySelector('.version').textContent = protocol;
+    field.querySelector('.detail').textContent = `(${detail})`;
   }
 
   request() { this.counts.requests++; this.#queueRender(); }
