@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
@@ -12,7 +13,8 @@ namespace RealtimeDemo.Tests.Browser;
 
 /// <summary>
 /// Many tabs of the page in one Chromium profile, as a visitor opens them: over HTTPS the browser speaks HTTP/2 and
-/// every tab stays live on one connection.
+/// every tab stays live on one connection; over plain HTTP/1.1 the browser's six connections per origin run out and
+/// the page stalls. The figures the page's footnote states come from here.
 /// </summary>
 public sealed partial class ManyTabsTests(BrowserFixture browser) : IClassFixture<BrowserFixture>, IAsyncDisposable
 {
@@ -99,6 +101,128 @@ public sealed partial class ManyTabsTests(BrowserFixture browser) : IClassFixtur
         await SaveScreenshotAsync(tabs[0], "ten-tabs-http2");
     }
 
+    [Fact]
+    public async Task EightTabsOverHttp11RunOutOfConnectionsAndStall()
+    {
+        // The long poll's hold as the page asks for it (25 s): until one ends, the connections it holds stay held.
+        _app = new KestrelApplication(
+            new Dictionary<string, string?> { ["Realtime:LongPollTimeout"] = "00:00:25" }, services: _ledger.Register);
+        var context = await NewContextAsync();
+        var opened = Stopwatch.StartNew();
+        var tabs = new List<IPage>();
+
+        // Three tabs, one after another, each live: three SSE streams and three held long polls, the browser's six
+        // connections to this origin.
+        for (var i = 0; i < 3; i++)
+        {
+            var tab = await context.NewPageAsync();
+            await tab.GotoAsync("/");
+            await ExpectLiveAsync(tab);
+            tabs.Add(tab);
+        }
+
+        using var client = _app.CreateSocketClient();
+        var deadline = TestClients.Deadline();
+        await TestClients.WaitUntilAsync(
+            async () => await OpenAsync(client, "sse", deadline) == 3 && await OpenAsync(client, "long-poll", deadline) == 3,
+            deadline);
+        var before = await StatsAsync(client, deadline);
+        var shortPollsBefore = await ShortPollAnswersAsync(tabs);
+
+        // Five more tabs, as a visitor opens them, and a message from the first tab's publish box (POST /api/events).
+        var navigations = new List<Task>();
+        for (var i = 0; i < 5; i++)
+        {
+            var tab = await context.NewPageAsync();
+            tabs.Add(tab);
+            navigations.Add(tab.GotoAsync("/", new() { WaitUntil = WaitUntilState.Commit, Timeout = 0 }));
+        }
+
+        var first = tabs[0];
+        await first.GetByLabel("Message").FillAsync("from the first tab");
+        await first.GetByLabel("via").SelectOptionAsync("http");
+        await first.GetByRole(AriaRole.Button, new() { Name = "Publish" }).ClickAsync();
+
+        // The positive control is above: the first three tabs went live (in well under a second each) and the host answers.
+        // Now 5 s, five short-poll intervals and many times what a page load or a publish takes with a connection free, in
+        // which nothing may move. The host's own counters show the six connections held all through: no long poll was
+        // answered or asked again (the page asks for a 25 s hold), so no request could have had a connection.
+        await Task.Delay(TimeSpan.FromSeconds(5), TestContext.Current.CancellationToken);
+        var after = await StatsAsync(client, deadline);
+        var shortPollsAfter = await ShortPollAnswersAsync(tabs[..3]);
+        var states = await SnapshotAsync(tabs);
+        var started = states.Count(tab => tab.Ready);
+        var publishStatus = await first.Locator("#publish-status").TextContentAsync();
+        TestContext.Current.SendDiagnosticMessage(
+            $"8 tabs over HTTP/1.1, after {opened.Elapsed.TotalSeconds:F1} s: {started} started; "
+            + $"short polls made {before.ShortPolls} then {after.ShortPolls} requests "
+            + $"(pages' answers: {string.Join(",", shortPollsBefore)} then {string.Join(",", shortPollsAfter)}); "
+            + $"publish status '{publishStatus}'. {string.Join("; ", states)}");
+
+        Assert.Equal(before.LongPolls, after.LongPolls);
+        Assert.Equal((3, 3), (after.OpenStreams, after.HeldLongPolls));
+        Assert.Equal(3, started);
+        Assert.Equal(before.ShortPolls, after.ShortPolls);
+        Assert.Equal(shortPollsBefore, shortPollsAfter);
+        Assert.Equal(string.Empty, publishStatus);
+        Assert.Equal(0, await Panel(first, "sse").Locator("li[data-type=chat]").CountAsync());
+        Assert.All(_ledger.FromBrowser(), request => Assert.Equal("HTTP/1.1", request.Protocol));
+
+        // Only the streams carry on: an event published now reaches the first three tabs' SSE and WebSocket panels.
+        var published = await client.PublishAsync("test", new { tabs = 8 }, deadline);
+        foreach (var tab in tabs[..3])
+        {
+            foreach (var transport in new[] { "sse", "websocket" })
+            {
+                await Assertions.Expect(Panel(tab, transport).Locator($"li[data-seq=\"{published.Seq}\"]")).ToHaveCountAsync(1);
+            }
+        }
+
+        // The page says why, and that this host offers no HTTPS address to go to instead.
+        await Assertions.Expect(first.Locator("#http1-warning")).ToBeVisibleAsync();
+        await Assertions.Expect(first.Locator("#https-missing")).ToBeVisibleAsync();
+        await Assertions.Expect(first.Locator("#connections")).ToHaveAttributeAsync("data-protocol", "http/1.1");
+        await SaveScreenshotAsync(first, "eight-tabs-http1");
+
+        // The stalled navigations end with their tabs, most with an error that says so.
+        await context.CloseAsync();
+        foreach (var navigation in navigations)
+        {
+            try
+            {
+                await navigation;
+            }
+            catch (PlaywrightException)
+            {
+                // Never committed: the tab closed while its page waited for a connection.
+            }
+        }
+    }
+
+    private static async Task<long> OpenAsync(HttpClient client, string transport, CancellationToken cancellationToken) =>
+        (await client.TransportStatsAsync(transport, cancellationToken)).GetProperty("open").GetInt64();
+
+    private static async Task<(long OpenStreams, long HeldLongPolls, long LongPolls, long ShortPolls)> StatsAsync(
+        HttpClient client, CancellationToken cancellationToken)
+    {
+        var longPoll = await client.TransportStatsAsync("long-poll", cancellationToken);
+        var shortPoll = await client.TransportStatsAsync("short-poll", cancellationToken);
+        return (await OpenAsync(client, "sse", cancellationToken), longPoll.GetProperty("open").GetInt64(),
+            longPoll.GetProperty("requests").GetInt64(), shortPoll.GetProperty("requests").GetInt64());
+    }
+
+    // The short-poll panels' own count of answers, per tab: with no event published, every answer is an empty one.
+    private static async Task<List<string>> ShortPollAnswersAsync(IEnumerable<IPage> tabs)
+    {
+        var counts = new List<string>();
+        foreach (var tab in tabs)
+        {
+            counts.Add(await Panel(tab, "short-poll").Locator("[data-counter=empty]").InnerTextAsync());
+        }
+
+        return counts;
+    }
+
     private async Task<IBrowserContext> NewContextAsync()
     {
         // One context is one profile: its tabs share the browser's connections to the origin, as a visitor's would.
@@ -133,6 +257,31 @@ public sealed partial class ManyTabsTests(BrowserFixture browser) : IClassFixtur
 
     private static ILocator Panel(IPage page, string transport) => page.Locator($"[data-transport=\"{transport}\"]");
 
+    /// <summary>What each tab shows now, from the page's own states: started or not, and each panel's state.</summary>
+    private static async Task<List<TabState>> SnapshotAsync(List<IPage> tabs)
+    {
+        var states = new List<TabState>();
+        foreach (var tab in tabs)
+        {
+            var json = await tab.EvaluateAsync<string>(
+                """
+                () => JSON.stringify({
+                  ready: document.body?.dataset.ready === 'true',
+                  panels: [...document.querySelectorAll('[data-transport]')]
+                    .map((panel) => ({ name: panel.dataset.transport, state: panel.dataset.state ?? '' })),
+                })
+                """);
+            using var snapshot = JsonDocument.Parse(json);
+            var panels = snapshot.RootElement.GetProperty("panels").EnumerateArray().ToList();
+            states.Add(new TabState(
+                states.Count + 1,
+                snapshot.RootElement.GetProperty("ready").GetBoolean(),
+                panels.ToDictionary(p => p.GetProperty("name").GetString()!, p => p.GetProperty("state").GetString()!)));
+        }
+
+        return states;
+    }
+
     private static async Task SaveScreenshotAsync(IPage page, string name)
     {
         var folder = Path.Combine(AppContext.BaseDirectory, "screenshots");
@@ -145,6 +294,12 @@ public sealed partial class ManyTabsTests(BrowserFixture browser) : IClassFixtur
 
     [GeneratedRegex("^(open|waiting)$")]
     private static partial Regex ConnectedState();
+
+    private sealed record TabState(int Tab, bool Ready, Dictionary<string, string> State)
+    {
+        public override string ToString() =>
+            $"tab {Tab}: {(Ready ? string.Join(' ', State.Select(panel => $"{panel.Key}={panel.Value}")) : "not started")}";
+    }
 
     /// <summary>
     /// Each request the host served, as the host saw it: path, HTTP version, connection, and whether a browser sent it.
