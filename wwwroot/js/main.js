@@ -107,7 +107,6 @@ function renderConnections(panels, protocols) {
   const open = longLived.filter(([name, state]) => byName[name].root.dataset.state === state).map(([, , label]) => label);
   const overHttp = open.filter((label) => label !== 'the WebSocket').length;
   const socket = open.includes('the WebSocket');
-  const list = open.length > 0 ? `: ${open.join(', ')}` : '';
   let connections;
   if (protocols.multiplexed) {
     connections = `Over ${protocols.current} this page's requests are streams of one connection, shared with this origin's other tabs`
@@ -122,7 +121,9 @@ function renderConnections(panels, protocols) {
   summary.dataset.longLived = open.length;
   summary.dataset.protocol = protocols.current;
   summary.dataset.shared = protocols.multiplexed;
-  summary.textContent = `${open.length} long-lived transport${open.length === 1 ? '' : 's'} open${list}. ${connections}`;
+  summary.textContent = open.length === 0
+    ? `No long-lived transport open${protocols.current ? ` (over ${protocols.current})` : ''}.`
+    : `${open.length} long-lived transport${open.length === 1 ? '' : 's'} open: ${open.join(', ')}. ${connections}`;
 }
 
 function showClock(clock) {
