@@ -7,10 +7,20 @@ namespace RealtimeDemo.Bench;
 /// <summary>The command line: <c>--clients 1000 --rate 100 --seconds 30 --out bench-results</c> and friends.</summary>
 public sealed record BenchOptions
 {
-    public static readonly string[] AllTransports = ["short-poll", "long-poll", "sse", "websocket"];
+    public static readonly string[] AllTransports = ["short-poll", "long-poll", "sse", "websocket", "sse-tls", "websocket-tls", "sse-h2"];
 
     /// <summary>Idle mode measures the transports that hold a connection open: short polling holds none.</summary>
-    public static readonly string[] IdleTransports = ["long-poll", "sse", "websocket"];
+    public static readonly string[] IdleTransports = ["long-poll", "sse", "websocket", "sse-tls", "websocket-tls", "sse-h2"];
+
+    /// <summary>
+    /// The rows over TLS, measured against their cleartext HTTP/1.1 rows: SSE and WebSocket over HTTP/1.1 (a connection
+    /// per client, as the cleartext rows), and SSE over HTTP/2 with <see cref="StreamsPerConnection"/> streams on each
+    /// connection. They need an https:// host: the one the bench starts serves both, or an https --url.
+    /// </summary>
+    public static readonly string[] TlsTransports = ["sse-tls", "websocket-tls", "sse-h2"];
+
+    /// <summary>Kestrel's default limit of concurrent streams on one HTTP/2 connection (MaxStreamsPerConnection).</summary>
+    public const int KestrelStreamsPerConnection = 100;
 
     public static readonly string[] AllBaselines = ["raw-websocket", "raw-sse", "signalr-websockets", "signalr-sse", "signalr-longpolling"];
 
@@ -55,8 +65,18 @@ public sealed record BenchOptions
     /// <summary>The baselines asked for; null: every one the mode runs (<see cref="AllBaselines"/>, <see cref="IdleBaselines"/>).</summary>
     public IReadOnlyList<string>? Baselines { get; init; }
 
-    /// <summary>Our transports this run measures, in the order they run.</summary>
-    public IReadOnlyList<string> PlannedTransports => Transports ?? (Idle > 0 ? IdleTransports : AllTransports);
+    /// <summary>sse-h2: SSE streams multiplexed on each HTTP/2 connection (1,000 clients at 100: 10 connections).</summary>
+    public int StreamsPerConnection { get; init; } = KestrelStreamsPerConnection;
+
+    /// <summary>
+    /// Our transports this run measures, in the order they run. By default a cleartext --url host gets no TLS rows
+    /// (named with --transports, they are refused).
+    /// </summary>
+    public IReadOnlyList<string> PlannedTransports => Transports
+        ?? (Idle > 0 ? IdleTransports : AllTransports).Where(name => SecureUrlOrNone || !TlsTransports.Contains(name)).ToArray();
+
+    /// <summary>True unless --url names a cleartext host, which has no https:// for the TLS rows.</summary>
+    public bool SecureUrlOrNone => Url is null || Url.Scheme == Uri.UriSchemeHttps;
 
     /// <summary>The baselines this run measures, in the order they run.</summary>
     public IReadOnlyList<string> PlannedBaselines => Baselines ?? (Idle > 0 ? IdleBaselines : AllBaselines);
@@ -76,7 +96,12 @@ public sealed record BenchOptions
         RealtimeDemo.Bench: the four transports (and baselines) under one workload, side by side.
 
           --url URL             a running RealtimeDemo host (default: start one, built as the bench is, on loopback)
-          --transports LIST     short-poll,long-poll,sse,websocket (default: all; idle mode: all but short-poll)
+          --transports LIST     short-poll,long-poll,sse,websocket,sse-tls,websocket-tls,sse-h2 (default: all; idle
+                                mode: all but short-poll; with an http:// --url, none of the last three, which are
+                                over TLS: sse-tls and websocket-tls on HTTP/1.1, sse-h2 on HTTP/2)
+          --streams-per-connection N
+                                sse-h2: SSE streams multiplexed on each HTTP/2 connection (default 100, Kestrel's
+                                MaxStreamsPerConnection; a started host is given a higher limit when N is above it)
           --clients N           subscribers per transport (default 100)
           --rate N              events per second, published server-side, 0.01 to 1000 (default 10)
           --seconds N           measured seconds per transport, up to a day (default 10; the window also spans the
@@ -114,6 +139,7 @@ public sealed record BenchOptions
                 "--seconds" => options with { Seconds = Between(name, Number<int>(name, Value()), 1, Day) },
                 "--warmup" => options with { WarmupSeconds = Between(name, Number<int>(name, Value()), 0, Day) },
                 "--poll-interval" => options with { PollIntervalSeconds = Between(name, Number<double>(name, Value()), 0.01, 3600) },
+                "--streams-per-connection" => options with { StreamsPerConnection = Between(name, Number<int>(name, Value()), 1, 100_000) },
                 "--idle" => options with { Idle = Between(name, Number<int>(name, Value()), 1, 1_000_000) },
                 "--baselines" => options with { Baselines = ParseNames(name, Value(), AllBaselines) },
                 "--no-baselines" => options with { Baselines = [] },
@@ -159,6 +185,13 @@ public sealed record BenchOptions
             {
                 throw new ArgumentException($"--idle runs only the baselines {string.Join(",", IdleBaselines)}, not {string.Join(",", notIdleBaselines)}.");
             }
+        }
+
+        // A cleartext host has no TLS: its TLS rows would measure nothing, or something else.
+        if (!options.SecureUrlOrNone && options.Transports?.Intersect(TlsTransports).ToList() is [_, ..] overTls)
+        {
+            throw new ArgumentException(
+                $"--transports {string.Join(",", overTls)}: these run over TLS, and --url {options.Url} is not https://.");
         }
 
         // Nor a Redis of the bench's choosing.

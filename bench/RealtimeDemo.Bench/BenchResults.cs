@@ -15,7 +15,8 @@ public sealed record BenchSettings(int Clients, double Rate, int Seconds, int Wa
 
 /// <summary>
 /// One transport (ours or a baseline) under the load. <see cref="Transport"/> is one of short-poll, long-poll, sse,
-/// websocket, raw-websocket, raw-sse, signalr-websockets, signalr-sse, signalr-longpolling.
+/// websocket, sse-tls, websocket-tls, sse-h2 (over TLS: the first two on HTTP/1.1, the last on HTTP/2), raw-websocket,
+/// raw-sse, signalr-websockets, signalr-sse, signalr-longpolling.
 /// </summary>
 public sealed record TransportRun(
     string Transport,
@@ -34,7 +35,12 @@ public sealed record TransportRun(
     double? ServerCpuSecondsPer1000,
     double? DeliveriesPerServerCpuSecond,
     long? ServerPeakRssBytes,
-    IReadOnlyList<LatencyBucket> LatencyHistogram);
+    IReadOnlyList<LatencyBucket> LatencyHistogram)
+{
+    /// <summary>sse-h2: the SSE streams multiplexed on each HTTP/2 connection; absent for the other rows.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? StreamsPerConnection { get; init; }
+}
 
 public sealed record LatencySummary(double P50, double P95, double P99, double Max);
 
@@ -53,7 +59,12 @@ public sealed record IdleRun(
     long ServerRssAfterBytes,
     double MemoryPerConnectionBytes,
     double HeartbeatBytesPerConnectionPerMinute,
-    int EndedEarly);
+    int EndedEarly)
+{
+    /// <summary>sse-h2: its connections are HTTP/2 streams, this many on each TCP connection; absent for the other rows.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? StreamsPerConnection { get; init; }
+}
 
 [JsonSourceGenerationOptions(System.Text.Json.JsonSerializerDefaults.Web, WriteIndented = true)]
 [JsonSerializable(typeof(BenchReport))]

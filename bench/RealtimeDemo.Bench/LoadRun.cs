@@ -15,10 +15,11 @@ public static class LoadRun
 
     public static async Task<TransportRun> RunAsync(string transport, Target target, BenchOptions options, CancellationToken cancellationToken)
     {
-        using var rig = await ClientRig.PrepareAsync(target, TimeSpan.FromSeconds(options.PollIntervalSeconds), cancellationToken);
+        using var rig = await ClientRig.PrepareAsync(
+            target, transport, TimeSpan.FromSeconds(options.PollIntervalSeconds), options.StreamsPerConnection, cancellationToken);
         var (context, control, head) = (rig.Context, rig.Control, rig.Head);
         var (wire, recorder) = (context.Wire, context.Recorder);
-        var clients = Enumerable.Range(0, options.Clients).Select(_ => BenchClient.Create(transport, context)).ToList();
+        var clients = Enumerable.Range(0, options.Clients).Select(index => BenchClient.Create(transport, context, index)).ToList();
         await using var group = new ClientGroup(clients, cancellationToken);
         await group.ConnectAsync(parallelism: 64);
         group.StartReceiving();
@@ -98,7 +99,10 @@ public static class LoadRun
             cpu is null || delivered == 0 ? null : Math.Round(cpu.Value / delivered * 1000, 4),
             cpu is null or 0 ? null : Math.Round(delivered / cpu.Value, 0),
             target.Process is null ? null : peakRss,
-            recorder.Histogram());
+            recorder.Histogram())
+        {
+            StreamsPerConnection = transport == "sse-h2" ? options.StreamsPerConnection : null,
+        };
     }
 }
 

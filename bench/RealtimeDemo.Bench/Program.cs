@@ -1,7 +1,8 @@
 using System.Runtime.InteropServices;
 using RealtimeDemo.Bench;
 
-// RealtimeDemo.Bench: the four transports and their baselines under one workload, in one run.
+// RealtimeDemo.Bench: the four transports (SSE and WebSocket also over TLS and HTTP/2) and their baselines under one
+// workload, in one run.
 BenchOptions options;
 try
 {
@@ -69,9 +70,18 @@ Console.WriteLine(options.Idle > 0
     ? $"RealtimeDemo.Bench: idle mode, {options.Idle} connections per transport, measured over {options.IdleWindow.TotalSeconds} s (open-file limit {fileLimit})"
     : $"RealtimeDemo.Bench: {options.Clients} clients, {options.Rate} events/s, {options.Seconds} s per transport (open-file limit {fileLimit})");
 
+if (options.Transports is null && !options.SecureUrlOrNone)
+{
+    Console.WriteLine($"{string.Join(", ", BenchOptions.TlsTransports)}: left out, as they run over TLS and --url {options.Url} is not https://");
+}
+
 // Ours first, then the baselines; each run gets a freshly started server, so memory and CPU are its own.
 var plan = options.PlannedTransports.Select(name => (Name: name, Baseline: false))
     .Concat(options.PlannedBaselines.Select(name => (Name: name, Baseline: true)));
+
+// Every host the bench starts serves HTTPS beside HTTP with one certificate made for this bench, which its TLS clients
+// alone trust: the cleartext and TLS rows face the same host.
+using var certificate = options.Url is null && options.PlannedTransports.Any(BenchOptions.TlsTransports.Contains) ? BenchCertificate.Create() : null;
 
 var runs = new List<TransportRun>();
 var idleRuns = new List<IdleRun>();
@@ -83,11 +93,12 @@ foreach (var (name, baseline) in plan)
     var redisPrefix = options.Redis is null || baseline ? null : $"bench-{Guid.NewGuid():N}";
     try
     {
-        await using var server = options.Url is not null && !baseline ? null : await StartServerAsync(baseline, options, redisPrefix, cancel.Token);
-        var target = new Target(server?.Address ?? options.Url!, baseline, server);
+        await using var server = options.Url is not null && !baseline ? null : await StartServerAsync(baseline, options, redisPrefix, certificate, cancel.Token);
+        var secureAddress = server is null ? (options.SecureUrlOrNone ? options.Url : null) : server.SecureAddress;
+        var target = new Target(server?.Address ?? options.Url!, baseline, server, secureAddress, server is null ? null : certificate);
         if (options.Idle > 0)
         {
-            idleRuns.Add(await IdleMode.RunAsync(name, target, options.Idle, options.IdleWindow, cancel.Token));
+            idleRuns.Add(await IdleMode.RunAsync(name, target, options.Idle, options.IdleWindow, options.StreamsPerConnection, cancel.Token));
         }
         else
         {
@@ -144,10 +155,11 @@ if (stopped)
 // Every run must complete, and every event reach every client exactly once: anything else fails the bench.
 return failed.Count > 0 || runs.Any(run => run.Lost > 0 || run.Duplicated > 0) ? 1 : 0;
 
-static Task<ServerProcess> StartServerAsync(bool baseline, BenchOptions options, string? redisPrefix, CancellationToken cancellationToken) =>
+static Task<ServerProcess> StartServerAsync(
+    bool baseline, BenchOptions options, string? redisPrefix, BenchCertificate? certificate, CancellationToken cancellationToken) =>
     baseline
-        ? ServerProcess.StartAsync("RealtimeDemo.Bench.Baselines.dll", new Dictionary<string, string>(), cancellationToken)
-        : ServerProcess.StartAsync("RealtimeDemo.dll", HostSettings(options, redisPrefix), cancellationToken);
+        ? ServerProcess.StartAsync("RealtimeDemo.Bench.Baselines.dll", new Dictionary<string, string>(), tls: null, cancellationToken)
+        : ServerProcess.StartAsync("RealtimeDemo.dll", HostSettings(options, redisPrefix), certificate, cancellationToken);
 
 static Dictionary<string, string> HostSettings(BenchOptions options, string? redisPrefix)
 {
@@ -165,6 +177,12 @@ static Dictionary<string, string> HostSettings(BenchOptions options, string? red
         ["Realtime__SendTimeout"] = "00:01:00",
         ["Kestrel__Limits__MaxConcurrentConnections"] = "1000000",
     };
+    if (options.StreamsPerConnection > BenchOptions.KestrelStreamsPerConnection)
+    {
+        // More sse-h2 streams per connection than Kestrel allows by default: the client would wait for a free one.
+        settings["Kestrel__Limits__Http2__MaxStreamsPerConnection"] = options.StreamsPerConnection.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     if (redisPrefix is not null)
     {
         // A stream of its own for every started host, as the in-memory log starts empty.

@@ -8,7 +8,8 @@ namespace RealtimeDemo.Bench;
 
 /// <summary>
 /// A server the bench runs as its own process (RealtimeDemo, or the baselines), on a free loopback port,
-/// with its CPU time and memory read from /proc so every run can be charged what it cost the server.
+/// with its CPU time and memory read from /proc so every run can be charged what it cost the server. Given a
+/// certificate, it also serves HTTPS (HTTP/1.1 and HTTP/2 by ALPN, Kestrel's default) on a second port.
 /// </summary>
 public sealed class ServerProcess : IAsyncDisposable
 {
@@ -17,21 +18,32 @@ public sealed class ServerProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly StringBuilder _output = new();
 
-    private ServerProcess(Process process, Uri address)
+    private ServerProcess(Process process, Uri address, Uri? secureAddress)
     {
         _process = process;
         Address = address;
+        SecureAddress = secureAddress;
     }
 
+    /// <summary>Its cleartext address (http://).</summary>
     public Uri Address { get; }
 
-    /// <summary>Starts <paramref name="dll"/> (next to the bench's own binaries) and waits for /healthz.</summary>
-    public static async Task<ServerProcess> StartAsync(string dll, IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken)
+    /// <summary>Its HTTPS address, when started with a certificate.</summary>
+    public Uri? SecureAddress { get; }
+
+    /// <summary>
+    /// Starts <paramref name="dll"/> (next to the bench's own binaries) and waits for /healthz; with
+    /// <paramref name="tls"/>, serving HTTPS with it too, through Kestrel's standard certificate settings.
+    /// </summary>
+    public static async Task<ServerProcess> StartAsync(
+        string dll, IReadOnlyDictionary<string, string> environment, BenchCertificate? tls, CancellationToken cancellationToken)
     {
         var port = FreePort();
+        var securePort = tls is null ? (int?)null : FreePort(except: port);
+        var urls = $"http://127.0.0.1:{port}" + (securePort is null ? string.Empty : $";https://127.0.0.1:{securePort}");
         var start = new ProcessStartInfo("dotnet")
         {
-            ArgumentList = { Path.Combine(AppContext.BaseDirectory, dll), "--urls", $"http://127.0.0.1:{port}" },
+            ArgumentList = { Path.Combine(AppContext.BaseDirectory, dll), "--urls", urls },
             WorkingDirectory = AppContext.BaseDirectory,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -44,8 +56,14 @@ public sealed class ServerProcess : IAsyncDisposable
             start.Environment[key] = value;
         }
 
+        foreach (var (key, value) in tls?.HostSettings() ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
+
         var process = Process.Start(start)!;
-        var server = new ServerProcess(process, new Uri($"http://127.0.0.1:{port}/"));
+        var server = new ServerProcess(
+            process, new Uri($"http://127.0.0.1:{port}/"), securePort is null ? null : new Uri($"https://127.0.0.1:{securePort}/"));
         lock (Started)
         {
             Started.Add(server);
@@ -189,10 +207,17 @@ public sealed class ServerProcess : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
+    private static int FreePort(int except = 0)
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        while (true)
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            if (port != except)
+            {
+                return port;
+            }
+        }
     }
 }

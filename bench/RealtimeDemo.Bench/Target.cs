@@ -7,11 +7,18 @@ namespace RealtimeDemo.Bench;
 /// <summary>
 /// A server under test and its publisher: RealtimeDemo (the demo ticker, driven through <c>/api/ticker</c>) or the
 /// baselines process (<c>/rate</c>). Either way events are published server-side, so the publisher is never the
-/// bottleneck, and the bench can read the seq the stream has reached.
+/// bottleneck, and the bench can read the seq the stream has reached. Controlled over <see cref="Address"/>; the TLS
+/// rows' clients connect to <see cref="SecureAddress"/>.
 /// </summary>
-public sealed class Target(Uri address, bool isBaseline, ServerProcess? process)
+public sealed class Target(Uri address, bool isBaseline, ServerProcess? process, Uri? secureAddress = null, BenchCertificate? certificate = null)
 {
     public Uri Address { get; } = address;
+
+    /// <summary>Its https:// address, if it has one.</summary>
+    public Uri? SecureAddress { get; } = secureAddress;
+
+    /// <summary>The one certificate TLS clients trust (the one the bench started the host with); null: the system's trust.</summary>
+    public BenchCertificate? Certificate { get; } = certificate;
 
     public bool IsBaseline { get; } = isBaseline;
 

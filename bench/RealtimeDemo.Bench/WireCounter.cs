@@ -4,8 +4,8 @@ using System.Net.Sockets;
 namespace RealtimeDemo.Bench;
 
 /// <summary>
-/// Counts every byte a run's clients put on and took off the wire (headers, framing and all), by wrapping the
-/// sockets that HttpClient and ClientWebSocket open; and counts HTTP requests. Connections to an IPv4 loopback
+/// Counts every byte a run's clients put on and took off the wire (headers, framing, TLS records and all), by wrapping
+/// the sockets that HttpClient and ClientWebSocket open; and counts HTTP requests. Connections to an IPv4 loopback
 /// host are spread over several 127.0.0.x source addresses, so tens of thousands fit in the ephemeral port range;
 /// to any other host the OS picks the source.
 /// </summary>
@@ -26,17 +26,29 @@ public sealed class WireCounter
 
     public void CountEmpty() => Interlocked.Increment(ref _emptyResponses);
 
-    /// <summary>A handler whose connections are counted, into this counter (a run's clients may share one or make their own).</summary>
-    public HttpMessageHandler CreateHandler() => new RequestCounter(this)
+    /// <summary>
+    /// A handler whose connections are counted, into this counter (a run's clients may share one or make their own).
+    /// Over TLS the count is of the TCP bytes beneath it: TLS records, their headers and tags, and the handshakes.
+    /// With <paramref name="trusted"/>, TLS accepts that certificate alone. HTTP/2 requests share one connection per
+    /// handler (none opened beside it when its streams run out).
+    /// </summary>
+    public HttpMessageHandler CreateHandler(BenchCertificate? trusted = null)
     {
-        InnerHandler = new SocketsHttpHandler
+        var sockets = new SocketsHttpHandler
         {
             ConnectCallback = ConnectAsync,
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
             MaxConnectionsPerServer = int.MaxValue,
             AutomaticDecompression = DecompressionMethods.None,
-        },
-    };
+            EnableMultipleHttp2Connections = false,
+        };
+        if (trusted is not null)
+        {
+            sockets.SslOptions.RemoteCertificateValidationCallback = (_, presented, _, _) => trusted.IsThis(presented);
+        }
+
+        return new RequestCounter(this) { InnerHandler = sockets };
+    }
 
     private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
     {

@@ -4,9 +4,10 @@ namespace RealtimeDemo.Bench.Clients;
 
 /// <summary>
 /// An SSE subscriber, parsed with the platform's SseParser straight from the bytes: the data is never made a string
-/// (the parser still makes one of each <c>id:</c> line).
+/// (the parser still makes one of each <c>id:</c> line). Over <paramref name="http"/>: the run's shared client, or
+/// one HTTP/2 connection's.
 /// </summary>
-public sealed class SseClient(ClientContext context, string path, bool withCursor) : BenchClient(context)
+public sealed class SseClient(ClientContext context, HttpClient http, string path, bool withCursor) : BenchClient(context)
 {
     private Stream? _stream;
     private HttpResponseMessage? _response;
@@ -14,7 +15,7 @@ public sealed class SseClient(ClientContext context, string path, bool withCurso
     public override async Task ConnectAsync(CancellationToken cancellationToken)
     {
         var url = withCursor ? WithQuery(path, "after", Context.StartCursor) : path;
-        _response = await Context.Http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        _response = await http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         _response.EnsureSuccessStatusCode();
         _stream = await _response.Content.ReadAsStreamAsync(cancellationToken);
     }

@@ -12,7 +12,7 @@ public sealed class WebSocketClient(ClientContext context, string path, bool wit
     public override async Task ConnectAsync(CancellationToken cancellationToken)
     {
         var url = withCursor ? WithQuery(path, "after", Context.StartCursor) : path;
-        var uri = new UriBuilder(new Uri(Context.Server, url)) { Scheme = "ws" }.Uri;
+        var uri = new UriBuilder(new Uri(Context.Server, url)) { Scheme = Context.Server.Scheme == Uri.UriSchemeHttps ? "wss" : "ws" }.Uri;
         await _socket.ConnectAsync(uri, Context.Invoker, cancellationToken);
     }
 
