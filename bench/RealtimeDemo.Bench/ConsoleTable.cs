@@ -29,8 +29,16 @@ public static class ConsoleTable
         var ratios = Ratios(report);
         if (ratios.Count > 0)
         {
-            text.Append("ratios (ours ÷ baseline, lower is better)\n");
-            Table(text, ["transport", "figure", "baseline", "ratio"], ratios);
+            text.Append("ratios (ours ÷ the baseline, or the TLS rows ÷ cleartext HTTP/1.1; lower is better)\n");
+            Table(text, ["transport", "figure", "compared with", "ratio"], ratios);
+            text.Append('\n');
+        }
+
+        var (cleartextHeader, cleartextRows) = Targets.Cleartext(report);
+        if (cleartextRows.Count > 0)
+        {
+            text.Append("TLS and HTTP/2 against cleartext HTTP/1.1 (ratio: theirs ÷ cleartext's)\n");
+            Table(text, cleartextHeader, cleartextRows);
             text.Append('\n');
         }
 

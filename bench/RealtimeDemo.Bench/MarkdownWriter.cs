@@ -46,14 +46,25 @@ public static class MarkdownWriter
 
         if (ConsoleTable.Ratios(report) is [_, ..] ratios)
         {
-            md.Append("## Ratios to the baselines\n\nOurs ÷ the baseline's figure; lower is better.\n\n");
-            Table(md, ["transport", "figure", "baseline", "ratio"], ratios);
+            md.Append("## Ratios\n\nOurs ÷ the baseline's figure, or a TLS row's ÷ the same transport's in cleartext HTTP/1.1; ")
+                .Append("lower is better.\n\n");
+            Table(md, ["transport", "figure", "compared with", "ratio"], ratios);
+        }
+
+        if (Targets.Cleartext(report) is ({ } header, [_, ..] cleartext))
+        {
+            md.Append("## TLS and HTTP/2 against cleartext HTTP/1.1\n\n")
+                .Append(report.Settings.Idle > 0
+                    ? "Memory per idle connection (per stream for HTTP/2) and keep-alive traffic; "
+                    : "What TLS costs per delivery, and what multiplexing streams on HTTP/2 connections does; ")
+                .Append("ratio: the row's figure ÷ the cleartext row's. ").Append(WireNote).Append("\n\n");
+            Table(md, header, cleartext);
         }
 
         md.Append("## Targets\n\n")
             .Append(report.Settings.Idle > 0
-                ? "Limits of our own, for SSE and WebSocket: not compared with the baselines.\n\n"
-                : "Each compared with the baselines measured in this same run.\n\n");
+                ? "Limits of our own, for SSE and WebSocket: not compared with the baselines; SSE over HTTP/2 against HTTP/1.1.\n\n"
+                : "Each compared with the baselines measured in this same run; the TLS rows with cleartext HTTP/1.1.\n\n");
         var rows = checks.Select(check => new[] { Mark(check.Status), check.Name, check.Detail });
         Table(md, ["", "target", "figures"], rows, figures: false);
 
@@ -67,6 +78,12 @@ public static class MarkdownWriter
                     "ended early", "RSS before (MB)", "RSS after (MB)",
                 ],
                 report.IdleRuns.Select(run => Italic(run.Baseline, [run.Transport, .. Figures.IdleRow(run)])));
+            if (report.IdleRuns.FirstOrDefault(run => run.StreamsPerConnection is not null) is { } multiplexed)
+            {
+                md.Append(multiplexed.Transport).Append("'s connections are HTTP/2 streams, ")
+                    .Append(Figures.Count(multiplexed.StreamsPerConnection!.Value))
+                    .Append(" on each TCP connection: its figures are per stream.\n\n");
+            }
         }
 
         return md.Append("Written by RealtimeDemo.Bench from results.json; report.html beside it draws the charts. ")
@@ -86,7 +103,7 @@ public static class MarkdownWriter
             ["technique", "p50 / p99 latency", "server CPU per delivery", "bytes per event", "requests while measured"],
             report.Runs.OrderBy(run => run.Baseline).Select(run => Italic(run.Baseline,
             [
-                Technique(run.Transport, report.Settings.PollIntervalSeconds),
+                Technique(run, report.Settings.PollIntervalSeconds),
                 $"{Figures.Latency(run.LatencyMs.P50)} / {Figures.LatencyWithUnit(run.LatencyMs.P99)}",
                 Figures.CpuMicroseconds(run.ServerCpuSecondsPer1000),
                 Figures.Number(run.BytesPerEvent),
@@ -96,19 +113,27 @@ public static class MarkdownWriter
     }
 
     /// <summary>A run's name as a reader of the README knows it; baselines say what they are.</summary>
-    private static string Technique(string transport, double pollIntervalSeconds) => transport switch
+    private static string Technique(TransportRun run, double pollIntervalSeconds) => run.Transport switch
     {
         "short-poll" => $"short polling (every {Figures.Plain(pollIntervalSeconds)} s)",
         "long-poll" => "long polling",
         "sse" => "Server-Sent Events",
         "websocket" => "WebSocket",
+        "sse-tls" => "Server-Sent Events over TLS",
+        "websocket-tls" => "WebSocket over TLS",
+        "sse-h2" => $"Server-Sent Events over HTTP/2 (TLS, {Figures.Count(run.StreamsPerConnection ?? 0)} streams per connection)",
         "raw-sse" => "raw-Kestrel SSE (baseline)",
         "raw-websocket" => "raw-Kestrel WebSocket (baseline)",
         "signalr-websockets" => "SignalR WebSockets (baseline)",
         "signalr-sse" => "SignalR SSE (baseline)",
         "signalr-longpolling" => "SignalR long polling (baseline)",
-        _ => transport,
+        _ => run.Transport,
     };
+
+    /// <summary>What the bytes per event count over TLS.</summary>
+    internal const string WireNote =
+        "Bytes are counted on the TCP connection, beneath TLS: record headers and tags are included; the handshakes, "
+        + "made before the measured window, are not.";
 
     /// <summary>The run the headline comes from, in one line: its load, machine and date.</summary>
     public static string HeadlineNote(BenchReport report)

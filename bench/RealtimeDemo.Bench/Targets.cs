@@ -36,7 +36,22 @@ public static class Targets
         new("websocket", P99, "raw-websocket", 1.2),
         new("websocket", P99, "signalr-websockets", 0.5),
         new("long-poll", P99, "signalr-longpolling", 0.5),
+
+        // What TLS costs, and what HTTP/2's multiplexing does to latency: against cleartext HTTP/1.1, same run.
+        new("sse-tls", Cpu, "sse", TlsCpuFactor),
+        new("websocket-tls", Cpu, "websocket", TlsCpuFactor),
+        new("sse-h2", P99, "sse", Http2P99Factor),
     ];
+
+    /// <summary>TLS may cost at most this many times the cleartext CPU per delivery.</summary>
+    public const double TlsCpuFactor = 1.3;
+
+    /// <summary>SSE over HTTP/2, its streams multiplexed, must hold its p99 within this many times HTTP/1.1's.</summary>
+    public const double Http2P99Factor = 1.5;
+
+    /// <summary>Each row over TLS and the cleartext HTTP/1.1 row it is measured against.</summary>
+    public static readonly IReadOnlyList<(string Transport, string Cleartext)> CleartextPairs =
+        [("sse-tls", "sse"), ("websocket-tls", "websocket"), ("sse-h2", "sse")];
 
     /// <summary>Idle connections per transport that websocket and sse must hold to the end of the window.</summary>
     public const int IdleConnectionsHeld = 20_000;
@@ -105,7 +120,70 @@ public static class Targets
                     + (idle.Connections < IdleConnectionsHeld ? $" ({Figures.Count(IdleConnectionsHeld)} needed)" : string.Empty)));
         }
 
+        checks.Add(MultiplexedMemory(report));
         return checks;
+    }
+
+    /// <summary>An idle SSE stream multiplexed on HTTP/2 must cost the server less memory than an HTTP/1.1 SSE connection.</summary>
+    private static TargetCheck MultiplexedMemory(BenchReport report)
+    {
+        const string name = "sse-h2: idle memory per stream < sse per connection";
+        var h2 = report.IdleRuns.FirstOrDefault(run => run.Transport == "sse-h2");
+        var sse = report.IdleRuns.FirstOrDefault(run => run.Transport == "sse");
+        if (h2 is null || sse is null)
+        {
+            return new TargetCheck(name, NotApplicable, $"{(h2 is null ? "sse-h2" : "sse")} did not run");
+        }
+
+        var (perStream, perConnection) = (Figures.Kb(h2.MemoryPerConnectionBytes), Figures.Kb(sse.MemoryPerConnectionBytes));
+        return new TargetCheck(
+            name,
+            perStream < perConnection ? Met : Missed,
+            $"{Figures.Number(perStream)} KB per stream ({Figures.Count(h2.Connections)} streams, "
+                + $"{Figures.Count(h2.StreamsPerConnection ?? 0)} per connection) vs {Figures.Number(perConnection)} KB per sse connection"
+                + (Ratio(perStream, perConnection) is { } ratio ? $"; ratio {Figures.Ratio(ratio)}" : string.Empty));
+    }
+
+    /// <summary>
+    /// The TLS and HTTP/2 rows against cleartext HTTP/1.1, for the console, results.md and the report: per row that ran,
+    /// its protocol and each figure beside its ratio to the cleartext row's. Empty when none ran.
+    /// </summary>
+    public static (string[] Header, List<string[]> Rows) Cleartext(BenchReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        if (report.Settings.Idle > 0)
+        {
+            var idle = CleartextPairs
+                .Select(pair => (Ours: report.IdleRuns.FirstOrDefault(run => run.Transport == pair.Transport), pair.Cleartext,
+                    Clear: report.IdleRuns.FirstOrDefault(run => run.Transport == pair.Cleartext)))
+                .Where(row => row.Ours is not null)
+                .Select(row => new[]
+                {
+                    row.Ours!.Transport, Figures.Protocol(row.Ours.Transport, row.Ours.StreamsPerConnection), row.Cleartext,
+                    Figures.Number(Figures.Kb(row.Ours.MemoryPerConnectionBytes)),
+                    Figures.Ratio(Ratio(row.Ours.MemoryPerConnectionBytes, row.Clear?.MemoryPerConnectionBytes)),
+                    Figures.Number(row.Ours.HeartbeatBytesPerConnectionPerMinute),
+                    Figures.Ratio(Ratio(row.Ours.HeartbeatBytesPerConnectionPerMinute, row.Clear?.HeartbeatBytesPerConnectionPerMinute)),
+                })
+                .ToList();
+            return (["transport", "protocol", "compared with", "KB per connection or stream", "ratio", "heartbeat B/min", "ratio"], idle);
+        }
+
+        var load = CleartextPairs
+            .Select(pair => (Ours: Find(report, pair.Transport), pair.Cleartext, Clear: Find(report, pair.Cleartext)))
+            .Where(row => row.Ours is not null)
+            .Select(row => new[]
+            {
+                row.Ours!.Transport, Figures.Protocol(row.Ours.Transport, row.Ours.StreamsPerConnection), row.Cleartext,
+                Figures.Number(Figures.MicrosecondsPerDelivery(row.Ours.ServerCpuSecondsPer1000)),
+                Figures.Ratio(Ratio(row.Ours.ServerCpuSecondsPer1000, row.Clear?.ServerCpuSecondsPer1000)),
+                Figures.Latency(row.Ours.LatencyMs.P99),
+                Figures.Ratio(Ratio(row.Ours.LatencyMs.P99, row.Clear?.LatencyMs.P99)),
+                Figures.Number(row.Ours.BytesPerEvent),
+                Figures.Ratio(Ratio(row.Ours.BytesPerEvent, row.Clear?.BytesPerEvent)),
+            })
+            .ToList();
+        return (["transport", "protocol", "compared with", "CPU µs per delivery", "ratio", "p99 ms", "ratio", "bytes per event", "ratio"], load);
     }
 
     /// <summary>The run of this transport (names are unique: ours and the baselines' differ).</summary>
@@ -126,7 +204,7 @@ public static class Targets
 
         if (baseline is null)
         {
-            return new TargetCheck(name, NotApplicable, "baseline did not run");
+            return new TargetCheck(name, NotApplicable, $"{comparison.Baseline} did not run");
         }
 
         if (measure.Of(ours) is not { } v || !double.IsFinite(v))
@@ -172,6 +250,14 @@ internal static class Figures
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
     public static string Count(long value) => value.ToString("N0", Invariant);
+
+    /// <summary>What a TLS row runs over, as the tables write it.</summary>
+    public static string Protocol(string transport, int? streamsPerConnection) => transport switch
+    {
+        "sse-tls" or "websocket-tls" => "HTTP/1.1 over TLS, a connection each",
+        "sse-h2" => $"HTTP/2 over TLS, {Count(streamsPerConnection ?? 0)} streams per connection",
+        _ => "HTTP/1.1",
+    };
 
     /// <summary>Three significant figures or so, thousands separated: 0.0123, 1.23, 12.3, 123, 1,234.</summary>
     public static string Number(double? value)
