@@ -33,6 +33,7 @@ public static partial class ReportWriter
     internal static string Render(BenchReport report)
     {
         var date = report.StartedAt.ToString("yyyy-MM-dd HH:mm zzz", CultureInfo.InvariantCulture);
+        var (cleartextHeader, cleartextRows) = Targets.Cleartext(report);
         var figures = new ReportFigures(
             date,
             ConsoleTable.Workload(report.Settings),
@@ -40,7 +41,9 @@ public static partial class ReportWriter
             Targets.Evaluate(report),
             report.Runs.Select(run => Figures.RunRow(run).Select(cell => new ReportCell(cell.Text, cell.Bad)).ToList())
                 .ToList(),
-            report.IdleRuns.Select(run => Figures.IdleRow(run)).ToList());
+            report.IdleRuns.Select(run => Figures.IdleRow(run)).ToList(),
+            new ReportTable(cleartextHeader, cleartextRows),
+            MarkdownWriter.WireNote);
         var parts = new Dictionary<string, string>
         {
             ["title"] = WebUtility.HtmlEncode($"RealtimeDemo bench · {report.Machine} · {date}"),
@@ -83,15 +86,21 @@ public static partial class ReportWriter
 /// <summary>What the report shows that the bench derives from results.json, written as the console writes it.</summary>
 /// <param name="RunRows">Per run of results.json's <c>runs</c>, in its order: the cells after the transport.</param>
 /// <param name="IdleRows">Per run of results.json's <c>idleRuns</c>, in its order: the cells after the transport.</param>
+/// <param name="Cleartext">The TLS and HTTP/2 rows against cleartext HTTP/1.1 (no rows when none ran).</param>
+/// <param name="WireNote">What the bytes counted on the wire include over TLS.</param>
 internal sealed record ReportFigures(
     string Date,
     string Workload,
     double IdleKbPerConnection,
     IReadOnlyList<TargetCheck> Targets,
     IReadOnlyList<IReadOnlyList<ReportCell>> RunRows,
-    IReadOnlyList<string[]> IdleRows);
+    IReadOnlyList<string[]> IdleRows,
+    ReportTable Cleartext,
+    string WireNote);
 
 internal sealed record ReportCell(string Text, bool Bad);
+
+internal sealed record ReportTable(string[] Header, IReadOnlyList<string[]> Rows);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(ReportFigures))]

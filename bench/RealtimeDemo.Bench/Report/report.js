@@ -62,8 +62,13 @@
     byId('facts').append(...facts.map(([name, value]) => html('div', {}, [html('dt', {}, name), html('dd', {}, value)])));
   }
 
+  /** Shows a section's notes for this run's mode only. */
+  const modeNotes = (id) => {
+    for (const note of byId(id).querySelectorAll('[data-mode]')) note.hidden = note.dataset.mode !== (idleMode ? 'idle' : 'load');
+  };
+
   function targets() {
-    for (const note of byId('targets').querySelectorAll('[data-mode]')) note.hidden = note.dataset.mode !== (idleMode ? 'idle' : 'load');
+    modeNotes('targets');
     const marks = { met: '✓', missed: '✗' };
     const css = { met: 'met', missed: 'missed' };
     byId('checks').append(...figures.targets.map((target) => html('li', { class: css[target.status] || 'na' }, [
@@ -139,8 +144,27 @@
     ])));
   }
 
+  /** The TLS and HTTP/2 rows against cleartext HTTP/1.1; absent from runs made before they existed. */
+  function cleartextSection() {
+    const table = figures.cleartext;
+    if (!table || table.rows.length === 0) return;
+    show('cleartext');
+    modeNotes('cleartext');
+    byId('wire-note').textContent = idleMode ? '' : figures.wireNote;
+    byId('wire-note').hidden = idleMode;
+    // The protocol and the row compared with are words, left-aligned; the figures and ratios after them are not.
+    const align = (column) => (column === 1 || column === 2 ? 'text' : null);
+    byId('cleartext-header').append(...table.header.map((title, column) => html('th', { class: align(column) }, title)));
+    const kinds = Object.fromEntries(results[idleMode ? 'idleRuns' : 'runs'].map((run) => [run.transport, run]));
+    byId('cleartext-rows').append(...table.rows.map(([transport, ...cells]) => html('tr', {}, [
+      html('td', {}, kinds[transport] ? tname(kinds[transport]) : transport),
+      ...cells.map((text, column) => html('td', { class: align(column + 1) }, text)),
+    ])));
+  }
+
   header();
   targets();
   loadSections();
   idleSection();
+  cleartextSection();
 })();
