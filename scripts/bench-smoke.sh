@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # The benchmark's smoke runs for CI, figures not judged:
-# - load: every transport and every baseline, 50 clients, 5 s each after 1 s of warm-up. It must deliver every event
-#   exactly once on each;
-# - idle: 100 idle connections per long-lived transport and idle baseline over one 75 s window. Every connection must
-#   last the window, and every transport but the raw baselines must send its heartbeats.
+# - load: every transport (SSE and WebSocket over TLS, SSE over HTTP/2 too) and every baseline, 50 clients, 5 s each
+#   after 1 s of warm-up. It must deliver every event exactly once on each;
+# - idle: 100 idle connections per long-lived transport (the TLS and HTTP/2 rows too) and idle baseline over one 75 s
+#   window. Every connection must last the window, and every transport but the raw baselines must send its heartbeats.
 # Each must write a well-formed results.json, a report.html and a results.md with its tables, and --render must write
 # the last two again from results.json alone, leaving it as it was (and --readme the headline between its markers).
 # The committed runs under wwwroot/bench, and the README's headline, must be exactly what the bench renders.
@@ -57,28 +57,38 @@ function check(mode, list, expected, fields, checkRun) {
   if (!fs.existsSync(html) || fs.statSync(html).size === 0) problems.push(`${mode}: no report.html`);
   const md = path.join(process.argv[2], mode, 'results.md');
   const table = mode === 'load' ? '| transport | clients | deliveries/s |' : '| transport | connections |';
-  if (!fs.existsSync(md) || !fs.readFileSync(md, 'utf8').includes(table)) problems.push(`${mode}: no results.md with its table`);
+  const markdown = fs.existsSync(md) ? fs.readFileSync(md, 'utf8') : '';
+  if (!markdown.includes(table)) problems.push(`${mode}: no results.md with its table`);
+  if (!markdown.includes('## TLS and HTTP/2 against cleartext HTTP/1.1')) problems.push(`${mode}: results.md has no TLS and HTTP/2 table`);
   return runs.length;
 }
 
+// sse-h2 multiplexes its streams on HTTP/2 connections, and says how many on each.
+const multiplexed = (run, problem) => {
+  if (run.transport === 'sse-h2' && !(run.streamsPerConnection > 0)) problem(`streamsPerConnection is ${run.streamsPerConnection}`);
+};
+
 const load = check('load', 'runs',
-  ['short-poll', 'long-poll', 'sse', 'websocket', 'raw-websocket', 'raw-sse', 'signalr-websockets', 'signalr-sse', 'signalr-longpolling'],
+  ['short-poll', 'long-poll', 'sse', 'websocket', 'sse-tls', 'websocket-tls', 'sse-h2',
+    'raw-websocket', 'raw-sse', 'signalr-websockets', 'signalr-sse', 'signalr-longpolling'],
   ['clients', 'rate', 'deliveriesPerSecond', 'lost', 'duplicated', 'requests', 'emptyResponses', 'bytesPerEvent',
     'serverCpuSecondsPer1000', 'serverPeakRssBytes', 'latencyMs.p50', 'latencyMs.p95', 'latencyMs.p99', 'latencyMs.max'],
   (run, problem) => {
     if (run.lost !== 0 || run.duplicated !== 0) problem(`${run.lost} lost, ${run.duplicated} duplicated`);
     if (!(run.deliveriesPerSecond > 0)) problem('nothing delivered');
+    multiplexed(run, problem);
   });
 
 // The raw baselines send nothing while idle; every other transport keeps its connection alive on the wire.
 const silent = ['raw-websocket', 'raw-sse'];
 const idle = check('idle', 'idleRuns',
-  ['long-poll', 'sse', 'websocket', 'raw-websocket', 'raw-sse', 'signalr-websockets'],
+  ['long-poll', 'sse', 'websocket', 'sse-tls', 'websocket-tls', 'sse-h2', 'raw-websocket', 'raw-sse', 'signalr-websockets'],
   ['connections', 'serverRssBeforeBytes', 'serverRssAfterBytes', 'memoryPerConnectionBytes', 'heartbeatBytesPerConnectionPerMinute', 'endedEarly'],
   (run, problem) => {
     if (run.endedEarly !== 0) problem(`${run.endedEarly} connections ended before the window did`);
     const heartbeats = run.heartbeatBytesPerConnectionPerMinute;
     if (silent.includes(run.transport) ? heartbeats !== 0 : !(heartbeats > 0)) problem(`${heartbeats} heartbeat bytes per connection per minute`);
+    multiplexed(run, problem);
   });
 
 const readme = fs.readFileSync(path.join(process.argv[2], 'README.md'), 'utf8');
