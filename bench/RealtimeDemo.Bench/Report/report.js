@@ -131,6 +131,13 @@
   function idleSection() {
     if (idleRuns.length === 0) return;
     show('idle');
+    const multiplexed = idleRuns.find(({ run }) => finite(run.streamsPerConnection));
+    if (multiplexed) {
+      const { run } = multiplexed;
+      byId('streams-note').textContent =
+        `${run.transport}'s connections are HTTP/2 streams, ${count(run.streamsPerConnection)} on each TCP connection: its figures are per stream.`;
+      show('streams-note');
+    }
     const kb = (run) => run.memoryPerConnectionBytes / 1024;
     figure('memory-chart', barChart(
       idleRuns.map(({ run }) => bar(run, kb(run), `${number(kb(run))} KB`)),
