@@ -127,11 +127,31 @@ public sealed class ReverseProxyTests : IAsyncDisposable
         var cancellationToken = TestClients.Deadline(Deadlines.Slow);
         var proxy = await StartProxyAsync(ProjectConfig);
         using var client = new HttpClient { BaseAddress = proxy.Address };
+
+        await AssertIdleStreamsOutliveTheProxyTimeoutAsync(
+            client,
+            async pathAndQuery =>
+            {
+                var socket = new ClientWebSocket();
+                await socket.ConnectAsync(proxy.WebSocketUri(pathAndQuery), cancellationToken);
+                return socket;
+            },
+            HttpVersion.Version11,
+            cancellationToken);
+    }
+
+    /// <summary>
+    /// An SSE stream and a WebSocket opened through the proxy, then left idle past its read timeout: both still deliver
+    /// the next event, kept open by the host's heartbeats and pings. Over plain HTTP and over TLS alike.
+    /// </summary>
+    internal static async Task AssertIdleStreamsOutliveTheProxyTimeoutAsync(
+        HttpClient client, Func<string, Task<ClientWebSocket>> connect, Version sseVersion, CancellationToken cancellationToken)
+    {
         var start = await client.HeadCursorAsync(cancellationToken);
         var (sseResponse, sse) = await client.OpenSseAsync($"/api/sse?after={start}", cancellationToken);
         using var _ = sseResponse;
-        using var socket = new ClientWebSocket();
-        await socket.ConnectAsync(proxy.WebSocketUri($"/ws?after={start}"), cancellationToken);
+        Assert.Equal(sseVersion, sseResponse.Version);
+        using var socket = await connect($"/ws?after={start}");
         await socket.ReceiveJsonAsync(cancellationToken);
 
         // The socket is read from here on, as a browser's is: a pending read is what answers the host's pings.

@@ -146,24 +146,12 @@ public sealed class TlsProxyTests : IAsyncDisposable
         var proxy = await StartProxyAsync();
         using var client = CreateClient(proxy);
         using var invoker = new HttpMessageInvoker(proxy.CreateHandler());
-        var start = await client.HeadCursorAsync(cancellationToken);
-        var (sseResponse, sse) = await client.OpenSseAsync($"/api/sse?after={start}", cancellationToken);
-        using var _ = sseResponse;
-        Assert.Equal(HttpVersion.Version20, sseResponse.Version);
-        using var socket = await ConnectWebSocketAsync(proxy.WebSocketUri($"/ws?after={start}"), invoker, cancellationToken);
-        await socket.ReceiveJsonAsync(cancellationToken);
 
-        // The socket is read from here on, as a browser's is: a pending read is what answers the host's pings.
-        var onSocket = socket.ReceiveEventsAsync(1, cancellationToken);
-
-        // A long poll held past proxy_read_timeout is cut by the proxy; its 504 marks the moment the SSE stream and
-        // the socket have been idle for longer than that timeout.
-        using var cut = await client.GetAsync($"/api/longpoll?after={start}&timeout=8", cancellationToken);
-        Assert.Equal(HttpStatusCode.GatewayTimeout, cut.StatusCode);
-
-        var published = await client.PublishAsync("chat", new { text = "still there?" }, cancellationToken);
-        Assert.Equal(published.Id, (await sse.ReadSseAsync(1)).Single(item => item.EventType == SseParser.EventTypeDefault).EventId);
-        Assert.Equal(published.Id, Assert.Single(await onSocket).Id);
+        await ReverseProxyTests.AssertIdleStreamsOutliveTheProxyTimeoutAsync(
+            client,
+            pathAndQuery => ConnectWebSocketAsync(proxy.WebSocketUri(pathAndQuery), invoker, cancellationToken),
+            HttpVersion.Version20,
+            cancellationToken);
     }
 
     /// <summary>
