@@ -209,33 +209,19 @@ public sealed class TlsProxyTests : IAsyncDisposable
     /// told) or lower, with a browser's <c>Origin</c> where given. A handshake answered with an error status throws
     /// <see cref="HttpRequestException"/> carrying that status.
     /// </summary>
-    private static async Task<ClientWebSocket> ConnectWebSocketAsync(
+    private static Task<ClientWebSocket> ConnectWebSocketAsync(
         Uri uri, HttpMessageInvoker invoker, CancellationToken cancellationToken, Version? version = null, string? origin = null)
     {
-        var socket = new ClientWebSocket();
-        socket.Options.CollectHttpResponseDetails = true;
-        socket.Options.HttpVersion = version ?? HttpVersion.Version11;
-        socket.Options.HttpVersionPolicy = HttpVersionPolicy.RequestVersionOrLower;
-        if (origin is not null)
+        return new ClientWebSocket().HandshakeAsync(socket =>
         {
-            socket.Options.SetRequestHeader("Origin", origin);
-        }
+            socket.Options.HttpVersion = version ?? HttpVersion.Version11;
+            socket.Options.HttpVersionPolicy = HttpVersionPolicy.RequestVersionOrLower;
+            if (origin is not null)
+            {
+                socket.Options.SetRequestHeader("Origin", origin);
+            }
 
-        try
-        {
-            await socket.ConnectAsync(uri, invoker, cancellationToken);
-            return socket;
-        }
-        catch (WebSocketException exception) when ((int)socket.HttpStatusCode >= 400)
-        {
-            var status = socket.HttpStatusCode;
-            socket.Dispose();
-            throw new HttpRequestException($"The WebSocket handshake was answered {(int)status}.", exception, status);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
+            return socket.ConnectAsync(uri, invoker, cancellationToken);
+        });
     }
 }

@@ -72,9 +72,7 @@ public sealed class KestrelApplication : RealtimeDemoApplication
     public async Task<ClientWebSocket> ConnectWebSocketAsync(
         string pathAndQuery, CancellationToken cancellationToken, HttpMessageInvoker? http2 = null, Version? version = null)
     {
-        var socket = new ClientWebSocket();
-        socket.Options.CollectHttpResponseDetails = true;
-        try
+        return await new ClientWebSocket().HandshakeAsync(async socket =>
         {
             if (http2 is null)
             {
@@ -90,19 +88,7 @@ public sealed class KestrelApplication : RealtimeDemoApplication
             }
 
             Assert.Equal("welcome", (await socket.ReceiveJsonAsync(cancellationToken))?.GetProperty("control").GetString());
-            return socket;
-        }
-        catch (WebSocketException exception) when ((int)socket.HttpStatusCode >= 400)
-        {
-            var status = socket.HttpStatusCode;
-            socket.Dispose();
-            throw new HttpRequestException($"The WebSocket handshake was answered {(int)status}.", exception, status);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
+        });
     }
 
     /// <summary>A plain <see cref="HttpClient"/> over real sockets (not the factory's in-memory handler).</summary>

@@ -15,6 +15,31 @@ public sealed record PollBody(List<WireEvent> Events, string Cursor, bool Gap);
 /// <summary>Client-side helpers for the wire contract, shared by every test that talks to a host.</summary>
 public static class TestClients
 {
+    /// <summary>
+    /// Runs <paramref name="connect"/> on <paramref name="socket"/>: a handshake the server answers with an error status
+    /// throws <see cref="HttpRequestException"/> carrying that status, and a socket that fails to connect is disposed.
+    /// </summary>
+    public static async Task<ClientWebSocket> HandshakeAsync(this ClientWebSocket socket, Func<ClientWebSocket, Task> connect)
+    {
+        socket.Options.CollectHttpResponseDetails = true;
+        try
+        {
+            await connect(socket);
+            return socket;
+        }
+        catch (WebSocketException exception) when ((int)socket.HttpStatusCode >= 400)
+        {
+            var status = socket.HttpStatusCode;
+            socket.Dispose();
+            throw new HttpRequestException($"The WebSocket handshake was answered {(int)status}.", exception, status);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     /// <summary>A well-formed cursor from another epoch: 'z' never appears in the hex epochs a host draws.</summary>
