@@ -40,8 +40,13 @@ public static partial class DevelopmentHttpsExtensions
             });
         });
 
+    /// <summary>
+    /// A certificate named in configuration, by default or for an endpoint: Kestrel applies those after the defaults
+    /// set here, so making one (and saying so in the log) would only mislead.
+    /// </summary>
     private static bool HasConfiguredCertificate(IConfiguration configuration) =>
-        configuration.GetSection("Kestrel:Certificates:Default").GetChildren().Any();
+        configuration.GetSection("Kestrel:Certificates:Default").GetChildren().Any()
+        || configuration.GetSection("Kestrel:Endpoints").GetChildren().Any(endpoint => endpoint.GetSection("Certificate").GetChildren().Any());
 
     private static X509Certificate2? Choose(IServiceProvider services)
     {

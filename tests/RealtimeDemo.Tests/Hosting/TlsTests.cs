@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using RealtimeDemo.Hosting;
 using RealtimeDemo.Tests.Infrastructure;
 
 namespace RealtimeDemo.Tests.Hosting;
@@ -138,6 +139,52 @@ public sealed class TlsTests : IAsyncDisposable
         finally
         {
             home.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// Development with a certificate configured for an endpoint (Kestrel's standard settings): the host serves that
+    /// one, and neither makes one of its own nor says it did.
+    /// </summary>
+    [Fact]
+    public async Task InDevelopmentAnEndpointsOwnCertificateIsServed()
+    {
+        var cancellationToken = TestClients.Deadline(Deadlines.Slow);
+        var folder = Directory.CreateTempSubdirectory("realtimedemo-certificate-");
+        try
+        {
+            using var certificate = DevelopmentHttpsExtensions.CreateLocalhostCertificate(DateTimeOffset.UtcNow);
+            var certificatePath = Path.Combine(folder.FullName, "tls.crt");
+            var keyPath = Path.Combine(folder.FullName, "tls.key");
+            await File.WriteAllTextAsync(certificatePath, certificate.ExportCertificatePem(), cancellationToken);
+            await File.WriteAllTextAsync(keyPath, certificate.GetECDsaPrivateKey()!.ExportPkcs8PrivateKeyPem(), cancellationToken);
+            await using var host = new HostProcess(
+                new Dictionary<string, string?>
+                {
+                    ["ASPNETCORE_ENVIRONMENT"] = "Development",
+                    ["HOME"] = folder.FullName,
+                    ["Kestrel__Endpoints__Https__Url"] = "https://127.0.0.1:0",
+                    ["Kestrel__Endpoints__Https__Certificate__Path"] = certificatePath,
+                    ["Kestrel__Endpoints__Https__Certificate__KeyPath"] = keyPath,
+                },
+                urls: "https://127.0.0.1:0");
+            var address = await host.ListeningAsync(cancellationToken);
+
+            string? served = null;
+            using var handler = new SocketsHttpHandler
+            {
+                SslOptions = { RemoteCertificateValidationCallback = (_, presented, _, _) => (served = presented?.GetCertHashString()) is not null },
+            };
+            using var client = new HttpClient(handler) { BaseAddress = address };
+            using var health = await client.GetAsync("/healthz", cancellationToken);
+
+            Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+            Assert.Equal(certificate.GetCertHashString(), served);
+            Assert.DoesNotContain("HTTPS uses", host.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
         }
     }
 
