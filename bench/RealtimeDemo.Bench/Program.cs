@@ -70,9 +70,10 @@ Console.WriteLine(options.Idle > 0
     ? $"RealtimeDemo.Bench: idle mode, {options.Idle} connections per transport, measured over {options.IdleWindow.TotalSeconds} s (open-file limit {fileLimit})"
     : $"RealtimeDemo.Bench: {options.Clients} clients, {options.Rate} events/s, {options.Seconds} s per transport (open-file limit {fileLimit})");
 
-if (options.Transports is null && !options.SecureUrlOrNone)
+if (options.Transports is null && options.Url is not null)
 {
-    Console.WriteLine($"{string.Join(", ", BenchOptions.TlsTransports)}: left out, as they run over TLS and --url {options.Url} is not https://");
+    var unreachable = BenchOptions.AllTransports.Where(name => !options.Reachable(name)).ToList();
+    Console.WriteLine($"{string.Join(", ", unreachable)}: left out, as --url {options.Url} serves {options.Url.Scheme} only");
 }
 
 // Ours first, then the baselines; each run gets a freshly started server, so memory and CPU are its own.
@@ -94,7 +95,7 @@ foreach (var (name, baseline) in plan)
     try
     {
         await using var server = options.Url is not null && !baseline ? null : await StartServerAsync(baseline, options, redisPrefix, certificate, cancel.Token);
-        var secureAddress = server is null ? (options.SecureUrlOrNone ? options.Url : null) : server.SecureAddress;
+        var secureAddress = server is null ? (options.Url!.Scheme == Uri.UriSchemeHttps ? options.Url : null) : server.SecureAddress;
         var target = new Target(server?.Address ?? options.Url!, baseline, server, secureAddress, server is null ? null : certificate);
         if (options.Idle > 0)
         {
@@ -140,10 +141,18 @@ Console.WriteLine();
 Console.WriteLine(ConsoleTable.Render(report));
 var written = new[] { BenchOutput.Results, BenchOutput.Html, BenchOutput.Markdown }.Select(name => Path.Combine(options.Out, name));
 Console.WriteLine($"Wrote {string.Join(", ", written)}");
-if (options.Readme is not null && runs.Count > 0)
+// Every run must complete, and every event reach every client exactly once: anything else fails the bench.
+var clean = !stopped && failed.Count == 0 && !runs.Any(run => run.Lost > 0 || run.Duplicated > 0);
+
+// The README shows only a run that passed: a stopped or failed one leaves its headline as it was.
+if (options.Readme is not null && runs.Count > 0 && clean)
 {
     await ReadmeHeadline.UpdateAsync(options.Readme, report, CancellationToken.None);
     Console.WriteLine($"Wrote the headline into {options.Readme}");
+}
+else if (options.Readme is not null)
+{
+    Console.WriteLine($"Left {options.Readme} as it was: this run did not pass.");
 }
 
 if (stopped)
@@ -152,8 +161,7 @@ if (stopped)
     return 130;
 }
 
-// Every run must complete, and every event reach every client exactly once: anything else fails the bench.
-return failed.Count > 0 || runs.Any(run => run.Lost > 0 || run.Duplicated > 0) ? 1 : 0;
+return clean ? 0 : 1;
 
 static Task<ServerProcess> StartServerAsync(
     bool baseline, BenchOptions options, string? redisPrefix, BenchCertificate? certificate, CancellationToken cancellationToken) =>
