@@ -52,7 +52,7 @@ public static class IdleMode
         }
 
         // sse-h2's connections are streams, many to a TCP connection: its figures are per stream.
-        var multiplexed = transport == "sse-h2" ? streamsPerConnection : (int?)null;
+        var multiplexed = transport == "sse-h2" ? Math.Min(streamsPerConnection, connections) : (int?)null;
         Console.WriteLine($"{transport,-20} {connections,6:N0} idle: {(after - before) / 1024.0 / connections:0.0} KB each, {heartbeatBytes / (double)connections / window.TotalMinutes:0} B/min each"
             + (multiplexed is { } streams ? $" (streams, {streams} per connection)" : string.Empty));
         return new IdleRun(

@@ -101,7 +101,8 @@ public static class LoadRun
             target.Process is null ? null : peakRss,
             recorder.Histogram())
         {
-            StreamsPerConnection = transport == "sse-h2" ? options.StreamsPerConnection : null,
+            // What the connections carried: fewer clients than the setting share one connection between them.
+            StreamsPerConnection = transport == "sse-h2" ? Math.Min(options.StreamsPerConnection, options.Clients) : null,
         };
     }
 }
