@@ -73,10 +73,13 @@ public sealed record BenchOptions
     /// (named with --transports, they are refused).
     /// </summary>
     public IReadOnlyList<string> PlannedTransports => Transports
-        ?? (Idle > 0 ? IdleTransports : AllTransports).Where(name => SecureUrlOrNone || !TlsTransports.Contains(name)).ToArray();
+        ?? (Idle > 0 ? IdleTransports : AllTransports).Where(Reachable).ToArray();
 
-    /// <summary>True unless --url names a cleartext host, which has no https:// for the TLS rows.</summary>
-    public bool SecureUrlOrNone => Url is null || Url.Scheme == Uri.UriSchemeHttps;
+    /// <summary>
+    /// Whether this run can measure <paramref name="transport"/>: a host the bench starts serves both schemes; a --url
+    /// host only its own (its cleartext rows over https:// would measure TLS, and be compared with TLS as cleartext).
+    /// </summary>
+    public bool Reachable(string transport) => Url is null || (Url.Scheme == Uri.UriSchemeHttps) == TlsTransports.Contains(transport);
 
     /// <summary>The baselines this run measures, in the order they run.</summary>
     public IReadOnlyList<string> PlannedBaselines => Baselines ?? (Idle > 0 ? IdleBaselines : AllBaselines);
@@ -188,10 +191,11 @@ public sealed record BenchOptions
         }
 
         // A cleartext host has no TLS: its TLS rows would measure nothing, or something else.
-        if (!options.SecureUrlOrNone && options.Transports?.Intersect(TlsTransports).ToList() is [_, ..] overTls)
+        if (options.Transports?.Where(name => !options.Reachable(name)).ToList() is [_, ..] unreachable)
         {
             throw new ArgumentException(
-                $"--transports {string.Join(",", overTls)}: these run over TLS, and --url {options.Url} is not https://.");
+                $"--transports {string.Join(",", unreachable)}: --url {options.Url} serves {options.Url!.Scheme} only, and these run "
+                + (options.Url.Scheme == Uri.UriSchemeHttps ? "in cleartext." : "over TLS."));
         }
 
         // Nor a Redis of the bench's choosing.
