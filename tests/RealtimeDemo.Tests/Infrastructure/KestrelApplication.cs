@@ -51,6 +51,12 @@ public sealed class KestrelApplication : RealtimeDemoApplication
     /// <summary>The certificate an HTTPS host serves; clients of this host trust it and nothing else.</summary>
     public X509Certificate2? Certificate { get; }
 
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        Certificate?.Dispose();
+    }
+
     public Uri WebSocketUri(string pathAndQuery) =>
         new($"{(Certificate is null ? "ws" : "wss")}://{BaseAddress.Authority}/{pathAndQuery.TrimStart('/')}");
 
