@@ -112,7 +112,7 @@ internal static class SseTransport
                 }
 
                 // The heartbeat is the wait's timeout: the reader's waiter keeps one timer for the stream's whole life.
-                if (!await reader.WaitAsync(settings.SseHeartbeatInterval, cancellationToken))
+                if (!await reader.WaitAsync(settings.HeartbeatInterval, cancellationToken))
                 {
                     // After a silent interval, a comment line: ignored by EventSource, but it keeps proxies and load
                     // balancers from cutting the stream.

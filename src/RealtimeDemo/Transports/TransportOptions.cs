@@ -18,8 +18,8 @@ public sealed class TransportOptions : IValidatableObject
     public TimeSpan LongPollMaxTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
     /// <summary>How long an SSE stream may stay silent before a comment heartbeat is written (proxies cut idle connections, often at 60 s).</summary>
-    [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00", ErrorMessage = "Realtime:SseHeartbeatInterval must be between {1} and {2}.")]
-    public TimeSpan SseHeartbeatInterval { get; init; } = TimeSpan.FromSeconds(15);
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00", ErrorMessage = "Realtime:HeartbeatInterval must be between {1} and {2}.")]
+    public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(15);
 
     /// <summary>The <c>retry:</c> hint: how long a browser's EventSource waits before reconnecting.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00", ErrorMessage = "Realtime:SseRetry must be between {1} and {2}.")]

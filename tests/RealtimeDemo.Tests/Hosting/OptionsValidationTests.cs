@@ -14,7 +14,7 @@ public sealed class OptionsValidationTests
     [InlineData("Realtime:TickerEventsPerSecond", "0.0000001")]
     [InlineData("Realtime:TickerEventsPerSecond", "1000.5")]
     [InlineData("Realtime:ReadBatchSize", "0")]
-    [InlineData("Realtime:SseHeartbeatInterval", "00:00:00")]
+    [InlineData("Realtime:HeartbeatInterval", "00:00:00")]
     [InlineData("Realtime:LongPollTimeout", "00:02:00")] // above LongPollMaxTimeout (60 s)
     [InlineData("Realtime:MaxEventDataBytes", "20000")] // above MaxPublishBodyBytes (16384)
     [InlineData("Realtime:WebSocketKeepAliveTimeout", "00:20:00")]
@@ -58,7 +58,7 @@ public sealed class OptionsValidationTests
 
     /// <summary>The real process: it stops before serving, and its log names the setting.</summary>
     [Theory]
-    [InlineData("Realtime__SseHeartbeatInterval", "banana", "SseHeartbeatInterval")]
+    [InlineData("Realtime__HeartbeatInterval", "banana", "HeartbeatInterval")]
     [InlineData("Realtime__Store", "Redis", "ConnectionStrings:Redis")]
     public async Task HostWithABadSettingExitsAtStartNamingIt(string variable, string value, string named)
     {

@@ -25,7 +25,7 @@ public sealed class ReverseProxyTests : IAsyncDisposable
     // Heartbeats and pings well inside the proxy's 5 s idle limit.
     private readonly KestrelApplication _app = new(new Dictionary<string, string?>
     {
-        ["Realtime:SseHeartbeatInterval"] = "00:00:01",
+        ["Realtime:HeartbeatInterval"] = "00:00:01",
         ["Realtime:WebSocketKeepAliveInterval"] = "00:00:01",
         ["Realtime:WebSocketKeepAliveTimeout"] = "00:00:05",
     });

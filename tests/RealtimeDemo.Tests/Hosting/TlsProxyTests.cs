@@ -28,7 +28,7 @@ public sealed class TlsProxyTests : IAsyncDisposable
         new Dictionary<string, string?>
         {
             // Heartbeats and pings well inside the proxy's 5 s idle limit.
-            ["Realtime:SseHeartbeatInterval"] = "00:00:01",
+            ["Realtime:HeartbeatInterval"] = "00:00:01",
             ["Realtime:WebSocketKeepAliveInterval"] = "00:00:01",
             ["Realtime:WebSocketKeepAliveTimeout"] = "00:00:05",
             ["Serilog:MinimumLevel:Override:Serilog.AspNetCore.RequestLoggingMiddleware"] = "Information",

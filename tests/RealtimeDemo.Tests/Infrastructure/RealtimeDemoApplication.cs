@@ -15,7 +15,7 @@ public class RealtimeDemoApplication(IReadOnlyDictionary<string, string?>? setti
     public static readonly IReadOnlyDictionary<string, string?> TestDefaults = new Dictionary<string, string?>
     {
         ["Realtime:TickerEventsPerSecond"] = "0",
-        ["Realtime:SseHeartbeatInterval"] = "00:00:00.500",
+        ["Realtime:HeartbeatInterval"] = "00:00:00.500",
         ["Realtime:SseRetry"] = "00:00:00.500",
         ["Realtime:LongPollTimeout"] = "00:00:05",
         ["Realtime:WebSocketKeepAliveInterval"] = "00:00:05",
