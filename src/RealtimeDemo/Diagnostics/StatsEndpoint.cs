@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Options;
 using RealtimeDemo.Log;
 using RealtimeDemo.Publishing;
+using RealtimeDemo.Transports;
 
 namespace RealtimeDemo.Diagnostics;
 
@@ -12,7 +13,7 @@ internal static class StatsEndpoint
     public static IEndpointRouteBuilder MapStats(this IEndpointRouteBuilder api)
     {
         api.MapGet("/stats", (HttpRequest request, IEventLog log, TransportStats stats, TimeProvider time, IWebHostEnvironment environment,
-            IOptions<PublishingOptions> options, IServer server) =>
+            IOptions<PublishingOptions> options, IOptions<TransportOptions> transportOptions, IServer server) =>
         {
             var head = log.Head;
 
@@ -20,8 +21,10 @@ internal static class StatsEndpoint
             var benchReport = environment.WebRootFileProvider.GetFileInfo(BenchReportPath).Exists ? BenchReportPath : null;
             // Whether publishing needs the key (never the key itself): the page asks for it only then.
             var publishKeyRequired = PublishKey.IsRequired(options.Value);
+            // Polls have no welcome to learn the heartbeat from; a page times its polls and its silence checks by it.
             return TypedResults.Ok(new StatsResponse(head.Epoch, head.ToString(), head.Seq, StoredEvent.FormatTime(time.GetUtcNow()),
-                stats.Snapshot(), benchReport, publishKeyRequired, HttpsAddress(server, request)));
+                stats.Snapshot(), benchReport, publishKeyRequired, HttpsAddress(server, request),
+                (long)transportOptions.Value.HeartbeatInterval.TotalMilliseconds));
         });
         return api;
     }
@@ -42,5 +45,5 @@ internal static class StatsEndpoint
 
     private sealed record StatsResponse(
         string Epoch, string Head, long Seq, string Time, IReadOnlyDictionary<string, TransportSnapshot> Transports, string? BenchReport,
-        bool PublishKeyRequired, string? Https);
+        bool PublishKeyRequired, string? Https, long HeartbeatMs);
 }

@@ -49,6 +49,19 @@ public sealed class EndpointsTests : IAsyncDisposable
         Assert.Equal($"{stats.RootElement.GetProperty("epoch").GetString()}-3", stats.RootElement.GetProperty("head").GetString());
     }
 
+    [Fact]
+    public async Task StatsReportTheHeartbeatIntervalInMilliseconds()
+    {
+        // Not a whole second: the figure is milliseconds, not seconds rounded.
+        await using var app = new RealtimeDemoApplication(new Dictionary<string, string?> { ["Realtime:HeartbeatInterval"] = "00:00:07.250" });
+        var cancellationToken = TestClients.Deadline();
+
+        using var stats = JsonDocument.Parse(await app.CreateClient().GetStringAsync("/api/stats", cancellationToken));
+
+        Assert.Equal(JsonValueKind.Number, stats.RootElement.GetProperty("heartbeatMs").ValueKind);
+        Assert.Equal(7250, stats.RootElement.GetProperty("heartbeatMs").GetInt64());
+    }
+
     [Theory]
     [InlineData("DELETE", "/api/events", "POST")]
     [InlineData("GET", "/api/events", "POST")]
