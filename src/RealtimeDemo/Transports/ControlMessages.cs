@@ -6,20 +6,31 @@ namespace RealtimeDemo.Transports;
 
 /// <summary>
 /// The messages a stream sends besides events, told apart from them by a <c>control</c> field
-/// (events have <c>type</c>): <c>welcome</c>, <c>gap</c> and <c>error</c>.
+/// (events have <c>type</c>): <c>welcome</c>, <c>heartbeat</c>, <c>gap</c> and <c>error</c>.
 /// </summary>
 internal static class ControlMessages
 {
     /// <summary>
-    /// The first WebSocket message: the cursor the stream starts after, the stream's epoch, and the server's clock
-    /// (for clients that estimate their offset from it).
+    /// The first message of a stream: the cursor it starts after, the stream's epoch, the server's clock (for clients
+    /// that estimate their offset from it), and the heartbeat interval (for clients that judge silence by it).
     /// </summary>
-    public static byte[] Welcome(EventCursor cursor, string epoch, DateTimeOffset serverTime) => Write(json =>
+    public static byte[] Welcome(EventCursor cursor, string epoch, DateTimeOffset serverTime, TimeSpan heartbeat) => Write(json =>
     {
         json.WriteString("control"u8, "welcome"u8);
         json.WriteString("cursor"u8, cursor.ToString());
         json.WriteString("epoch"u8, epoch);
         json.WriteString("time"u8, StoredEvent.FormatTime(serverTime));
+        json.WriteNumber("heartbeatMs"u8, (long)heartbeat.TotalMilliseconds);
+    });
+
+    /// <summary>
+    /// Sent after a heartbeat interval with nothing else to send: the stream is alive, and the log's head is
+    /// <paramref name="head"/> (a client whose cursor stays behind it while nothing arrives has fallen behind).
+    /// </summary>
+    public static byte[] Heartbeat(EventCursor head) => Write(json =>
+    {
+        json.WriteString("control"u8, "heartbeat"u8);
+        json.WriteString("head"u8, head.ToString());
     });
 
     /// <summary>

@@ -18,13 +18,10 @@ namespace RealtimeDemo.Transports;
 /// </summary>
 /// <remarks>
 /// Frames are written from bytes the log encoded once per event (<see cref="StoredEvent.SseFrame"/>) rather than
-/// through <c>TypedResults.ServerSentEvents</c>, which formats every item again for every subscriber and has no
-/// way to write the comment lines used as heartbeats.
+/// through <c>TypedResults.ServerSentEvents</c>, which formats every item again for every subscriber.
 /// </remarks>
 internal static class SseTransport
 {
-    private static ReadOnlySpan<byte> Heartbeat => ": heartbeat\n\n"u8;
-
     public static IEndpointRouteBuilder MapSse(this IEndpointRouteBuilder api)
     {
         api.MapGet("/sse", StreamAsync).RequireConnectionCap(Transport.Sse);
@@ -78,6 +75,9 @@ internal static class SseTransport
         try
         {
             writer.Write(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"retry: {(long)settings.SseRetry.TotalMilliseconds}\n\n")));
+
+            // Named control events carry no id: an EventSource's Last-Event-ID stays the last event's (or gap's) cursor.
+            WriteControl(writer, "welcome"u8, ControlMessages.Welcome(cursor, log.Epoch, time.GetUtcNow(), settings.HeartbeatInterval));
             await FlushAsync(writer, watch, cancellationToken);
 
             // The stream's whole life is this one loop, in this one method: an idle stream holds one state machine.
@@ -114,9 +114,9 @@ internal static class SseTransport
                 // The heartbeat is the wait's timeout: the reader's waiter keeps one timer for the stream's whole life.
                 if (!await reader.WaitAsync(settings.HeartbeatInterval, cancellationToken))
                 {
-                    // After a silent interval, a comment line: ignored by EventSource, but it keeps proxies and load
-                    // balancers from cutting the stream.
-                    writer.Write(Heartbeat);
+                    // After a silent interval, a named event: it keeps proxies and load balancers from cutting the
+                    // stream, tells the client the stream is alive, and shows it the head to compare its cursor with.
+                    WriteControl(writer, "heartbeat"u8, ControlMessages.Heartbeat(log.Head));
                     if (await FlushAsync(writer, watch, cancellationToken))
                     {
                         connection.End(EndReason.ClientClosed);
@@ -129,6 +129,16 @@ internal static class SseTransport
         {
             connection.End(context.RequestAborted.IsCancellationRequested ? EndReason.ClientClosed : EndReason.ServerShutdown);
         }
+    }
+
+    /// <summary>Writes a control message as an event named <paramref name="name"/>, without an id.</summary>
+    private static void WriteControl(PipeWriter writer, ReadOnlySpan<byte> name, byte[] json)
+    {
+        writer.Write("event: "u8);
+        writer.Write(name);
+        writer.Write("\ndata: "u8);
+        writer.Write(json);
+        writer.Write("\n\n"u8);
     }
 
     /// <summary>Flushes under the watchdog's eye; true when the client has gone.</summary>

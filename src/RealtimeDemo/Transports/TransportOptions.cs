@@ -17,7 +17,10 @@ public sealed class TransportOptions : IValidatableObject
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00", ErrorMessage = "Realtime:LongPollMaxTimeout must be between {1} and {2}.")]
     public TimeSpan LongPollMaxTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>How long an SSE stream may stay silent before a comment heartbeat is written (proxies cut idle connections, often at 60 s).</summary>
+    /// <summary>
+    /// How long an SSE stream or WebSocket may stay silent before a heartbeat is sent: proxies cut idle connections
+    /// (often at 60 s), and clients judge a stream dead by its silence.
+    /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00", ErrorMessage = "Realtime:HeartbeatInterval must be between {1} and {2}.")]
     public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(15);
 

@@ -11,8 +11,9 @@ using RealtimeDemo.Publishing;
 namespace RealtimeDemo.Transports;
 
 /// <summary>
-/// Raw WebSockets, <c>/ws?after=…</c>: one JSON event per text frame, control messages (<c>welcome</c>, <c>gap</c>,
-/// <c>error</c>) told apart by a <c>control</c> field, and the client may publish on the same socket.
+/// Raw WebSockets, <c>/ws?after=…</c>: one JSON event per text frame, control messages (<c>welcome</c>,
+/// <c>heartbeat</c>, <c>gap</c>, <c>error</c>) told apart by a <c>control</c> field, and the client may publish on the
+/// same socket.
 /// </summary>
 internal static partial class WebSocketTransport
 {
@@ -73,8 +74,8 @@ internal static partial class WebSocketTransport
         using var watch = watchdog.Start(Transport.WebSocket, connection, context);
         using var reader = new CursorReader(log, cursor, settings.ReadBatchSize, time, longLived: true);
         var publisher = new WebSocketPublisher(log, publishingOptions.Value, access == PublishKey.Check.Granted, publishLimit, context);
-        var session = new Session(socket, reader, connection, watch, publisher, logger, context.RequestAborted);
-        await session.RunAsync(ControlMessages.Welcome(cursor, log.Epoch, time.GetUtcNow()), lifetime.ApplicationStopping);
+        var session = new Session(socket, log, reader, settings.HeartbeatInterval, connection, watch, publisher, logger, context.RequestAborted);
+        await session.RunAsync(ControlMessages.Welcome(cursor, log.Epoch, time.GetUtcNow(), settings.HeartbeatInterval), lifetime.ApplicationStopping);
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "WebSocket receive loop failed; the connection is closed with 1011")]
@@ -94,7 +95,9 @@ internal static partial class WebSocketTransport
     /// </remarks>
     private sealed class Session(
         WebSocket socket,
+        IEventLog log,
         CursorReader reader,
+        TimeSpan heartbeat,
         TransportStats.OpenConnection connection,
         SlowReaderWatchdog.Watch watch,
         WebSocketPublisher publisher,
@@ -160,7 +163,13 @@ internal static partial class WebSocketTransport
 
                 if (events.IsEmpty)
                 {
-                    await reader.WaitAsync(Timeout.InfiniteTimeSpan, stop);
+                    // As on SSE, the heartbeat is the wait's timeout. Protocol pings keep the connection open, but a
+                    // page cannot see them: this message is what tells it the stream is alive, and where the head is.
+                    if (!await reader.WaitAsync(heartbeat, stop))
+                    {
+                        await SendAsync(ControlMessages.Heartbeat(log.Head), stop);
+                    }
+
                     continue;
                 }
 

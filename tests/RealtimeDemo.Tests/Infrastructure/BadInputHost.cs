@@ -94,6 +94,12 @@ public abstract class BadInputHost(IReadOnlyDictionary<string, string?> settings
         {
             while (await items.MoveNextAsync())
             {
+                // The welcome and heartbeats are no part of the stream being checked.
+                if (items.Current.EventType is "welcome" or "heartbeat")
+                {
+                    continue;
+                }
+
                 // A gap frame is passed on as it is: it has no seq, so the check above names it.
                 await _sseMessages.Writer.WriteAsync(JsonDocument.Parse(items.Current.Data).RootElement.Clone(), _stop.Token);
             }

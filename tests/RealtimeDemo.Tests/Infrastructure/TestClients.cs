@@ -216,13 +216,24 @@ public static class TestClients
         return (response, SseParser.Create(stream).EnumerateAsync(cancellationToken).GetAsyncEnumerator(cancellationToken));
     }
 
-    /// <summary>Reads SSE items until <paramref name="count"/> events (default event type) have arrived; other items are returned too.</summary>
-    public static async Task<List<SseItem<string>>> ReadSseAsync(this IAsyncEnumerator<SseItem<string>> items, int count)
+    /// <summary>
+    /// Reads SSE items until <paramref name="count"/> events (default event type) have arrived; gaps are returned too.
+    /// The <c>welcome</c> and <c>heartbeat</c> events are skipped, as a client takes them apart from the stream's
+    /// events, unless <paramref name="welcomeAndHeartbeats"/> asks for them: with the tests' 0.5 s heartbeat one may
+    /// come between any two items.
+    /// </summary>
+    public static async Task<List<SseItem<string>>> ReadSseAsync(
+        this IAsyncEnumerator<SseItem<string>> items, int count, bool welcomeAndHeartbeats = false)
     {
         var read = new List<SseItem<string>>();
         var events = 0;
         while (events < count && await items.MoveNextAsync())
         {
+            if (!welcomeAndHeartbeats && items.Current.EventType is "welcome" or "heartbeat")
+            {
+                continue;
+            }
+
             read.Add(items.Current);
             if (items.Current.EventType == SseParser.EventTypeDefault)
             {
@@ -236,30 +247,44 @@ public static class TestClients
 
     public static WireEvent ToEvent(this SseItem<string> item) => JsonSerializer.Deserialize<WireEvent>(item.Data, Json)!;
 
-    /// <summary>Receives one whole text message; null when the server closed instead.</summary>
-    public static async Task<JsonElement?> ReceiveJsonAsync(this WebSocket socket, CancellationToken cancellationToken)
+    /// <summary>
+    /// Receives one whole text message; null when the server closed instead. Heartbeat messages are skipped, as a
+    /// client takes them apart from the stream (with the tests' 0.5 s heartbeat one may come between any two
+    /// messages), unless <paramref name="heartbeats"/> asks for them.
+    /// </summary>
+    public static async Task<JsonElement?> ReceiveJsonAsync(this WebSocket socket, CancellationToken cancellationToken, bool heartbeats = false)
     {
         var buffer = new byte[64 * 1024];
-        var length = 0;
-        ValueWebSocketReceiveResult result;
-        do
+        while (true)
         {
-            result = await socket.ReceiveAsync(buffer.AsMemory(length), cancellationToken);
-            length += result.Count;
-        }
-        while (!result.EndOfMessage);
+            var length = 0;
+            ValueWebSocketReceiveResult result;
+            do
+            {
+                result = await socket.ReceiveAsync(buffer.AsMemory(length), cancellationToken);
+                length += result.Count;
+            }
+            while (!result.EndOfMessage);
 
-        if (result.MessageType == WebSocketMessageType.Close)
-        {
-            return null;
-        }
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                return null;
+            }
 
-        return JsonDocument.Parse(buffer.AsMemory(0, length)).RootElement.Clone();
+            var message = JsonDocument.Parse(buffer.AsMemory(0, length)).RootElement.Clone();
+            if (heartbeats || !IsHeartbeat(message))
+            {
+                return message;
+            }
+        }
     }
 
-    /// <summary>Receives one whole text message; the server closing instead fails the test.</summary>
-    public static async Task<JsonElement> ReceiveNextAsync(this WebSocket socket, CancellationToken cancellationToken) =>
-        await socket.ReceiveJsonAsync(cancellationToken) ?? throw new InvalidOperationException("The server closed the socket.");
+    private static bool IsHeartbeat(JsonElement message) =>
+        message.ValueKind == JsonValueKind.Object && message.TryGetProperty("control", out var control) && control.ValueEquals("heartbeat");
+
+    /// <summary>Receives one whole text message (heartbeats skipped unless asked for); the server closing instead fails the test.</summary>
+    public static async Task<JsonElement> ReceiveNextAsync(this WebSocket socket, CancellationToken cancellationToken, bool heartbeats = false) =>
+        await socket.ReceiveJsonAsync(cancellationToken, heartbeats) ?? throw new InvalidOperationException("The server closed the socket.");
 
     /// <summary>Connects to the in-memory host's <c>/ws</c> and takes the welcome, which must come first.</summary>
     public static async Task<(WebSocket Socket, JsonElement Welcome)> ConnectWelcomedAsync(

@@ -61,7 +61,7 @@ public sealed class SlowReaderTests
         var logs = new LogCapture();
 
         // The watchdog's clock moves only when the test moves it: the drop is placed against the timeout exactly. (The
-        // host's other users of TimeProvider here are event times and SSE heartbeats, which a blocked stream never sends.)
+        // host's other users of TimeProvider here are event times and heartbeats, which a blocked stream never sends.)
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var app = new KestrelApplication(Settings(sendTimeout: sendTimeout.ToString()), services: services =>
         {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Net.ServerSentEvents;
@@ -36,36 +37,103 @@ public sealed class SseTests : IAsyncDisposable
         Assert.Equal("no", Assert.Single(response.Headers.GetValues("X-Accel-Buffering")));
         using var lines = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken));
 
-        var expected = new List<string> { "retry: 500", "" };
+        // The welcome's own lines are checked by StreamStartsWithRetryThenAWelcomeEventWithoutId.
+        Assert.Equal(["retry: 500", "", "event: welcome"], await ReadLinesAsync(lines, 3, cancellationToken));
+        Assert.StartsWith("data: ", await lines.ReadLineAsync(cancellationToken), StringComparison.Ordinal);
+        Assert.Equal("", await lines.ReadLineAsync(cancellationToken));
+
+        var expected = new List<string>();
         foreach (var json in stored)
         {
             var id = JsonDocument.Parse(json).RootElement.GetProperty("id").GetString();
             expected.AddRange([$"id: {id}", $"data: {json}", ""]);
         }
 
-        var read = new List<string>();
-        while (read.Count < expected.Count)
-        {
-            read.Add(await lines.ReadLineAsync(cancellationToken) ?? throw new InvalidOperationException("The stream ended."));
-        }
-
-        Assert.Equal(expected, read);
+        Assert.Equal(expected, await ReadLinesAsync(lines, expected.Count, cancellationToken));
     }
 
-    [Fact]
-    public async Task IdleStreamSendsCommentHeartbeat()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task StreamStartsWithRetryThenAWelcomeEventWithoutId(bool fromNow)
     {
         var cancellationToken = TestClients.Deadline();
         var client = _app.CreateClient();
+        var published = await client.PublishManyAsync(3, cancellationToken);
+        var epoch = await StreamEpochAsync(client, cancellationToken);
+        var before = DateTimeOffset.UtcNow;
+
+        using var response = await client.GetAsync(
+            fromNow ? "/api/sse" : $"/api/sse?after={published[0].Id}", HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        using var lines = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken));
+        var read = await ReadLinesAsync(lines, 5, cancellationToken);
+
+        // No id line: a browser's Last-Event-ID stays where it was.
+        Assert.Equal(["retry: 500", "", "event: welcome"], read[..3]);
+        Assert.StartsWith("data: ", read[3], StringComparison.Ordinal);
+        Assert.Equal("", read[4]);
+        using var welcome = JsonDocument.Parse(read[3]["data: ".Length..]);
+        Assert.Equal("welcome", welcome.RootElement.GetProperty("control").GetString());
+        Assert.Equal(fromNow ? published[^1].Id : published[0].Id, welcome.RootElement.GetProperty("cursor").GetString());
+        Assert.Equal(epoch, welcome.RootElement.GetProperty("epoch").GetString());
+        Assert.Equal(500, welcome.RootElement.GetProperty("heartbeatMs").GetInt64()); // the tests' Realtime:HeartbeatInterval
+        var time = DateTimeOffset.Parse(welcome.RootElement.GetProperty("time").GetString()!, CultureInfo.InvariantCulture);
+        Assert.InRange(time, before.AddMilliseconds(-1), DateTimeOffset.UtcNow);
+    }
+
+    [Fact]
+    public async Task IdleStreamSendsANamedHeartbeatCarryingTheHeadCursor()
+    {
+        var cancellationToken = TestClients.Deadline();
+        var client = _app.CreateClient();
+        var published = await client.PublishManyAsync(2, cancellationToken);
 
         using var response = await client.GetAsync("/api/sse", HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         using var lines = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken));
 
-        // Nothing is published, so the only thing after the retry hint can be the 0.5 s heartbeat.
-        Assert.Equal("retry: 500", await lines.ReadLineAsync(cancellationToken));
-        Assert.Equal("", await lines.ReadLineAsync(cancellationToken));
-        Assert.Equal(": heartbeat", await lines.ReadLineAsync(cancellationToken));
-        Assert.Equal("", await lines.ReadLineAsync(cancellationToken));
+        // Nothing is published after the welcome, so what follows can only be the 0.5 s heartbeats, without an id line.
+        var read = await ReadLinesAsync(lines, 11, cancellationToken);
+        Assert.Equal(["retry: 500", "", "event: welcome"], read[..3]);
+        var heartbeat = new[] { "event: heartbeat", $$"""data: {"control":"heartbeat","head":"{{published[^1].Id}}"}""", "" };
+        Assert.Equal([.. heartbeat, .. heartbeat], read[5..]);
+    }
+
+    [Fact]
+    public async Task HeartbeatLeavesTheLastEventIdAsItWas()
+    {
+        var cancellationToken = TestClients.Deadline();
+        var client = _app.CreateClient();
+        var head = await client.HeadCursorAsync(cancellationToken);
+        using var response = await client.GetAsync($"/api/sse?after={head}", HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        var parser = SseParser.Create(await response.Content.ReadAsStreamAsync(cancellationToken));
+        await using var items = parser.EnumerateAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
+        var published = await client.PublishAsync("test", new { }, cancellationToken);
+
+        // The event, then (nothing more being published) a heartbeat naming it as the head.
+        var read = new List<SseItem<string>>();
+        var sawEvent = false;
+        while (await items.MoveNextAsync())
+        {
+            read.Add(items.Current);
+            sawEvent |= items.Current.EventType == SseParser.EventTypeDefault;
+            if (sawEvent && items.Current.EventType == "heartbeat")
+            {
+                break;
+            }
+        }
+
+        Assert.Equal("welcome", read[0].EventType);
+        Assert.Equal(published.Id, Assert.Single(read, item => item.EventType == SseParser.EventTypeDefault).EventId);
+        using (var heartbeat = JsonDocument.Parse(read[^1].Data))
+        {
+            Assert.Equal(published.Id, heartbeat.RootElement.GetProperty("head").GetString());
+        }
+
+        // What a reconnecting EventSource would send is still the event's id, and resuming from it loses nothing.
+        Assert.Equal(published.Id, parser.LastEventId);
+        var (resumed, resumedItems) = await client.OpenSseAsync("/api/sse", cancellationToken, lastEventId: parser.LastEventId);
+        using var _ = resumed;
+        await AssertReadsExactlyAsync(client, resumedItems, [], cancellationToken);
     }
 
     [Fact]
@@ -170,18 +238,16 @@ public sealed class SseTests : IAsyncDisposable
 
         using var response = await client.GetAsync($"/api/sse?after={after}", HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         using var lines = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken));
-        var read = new List<string>();
-        while (read.Count < 7)
-        {
-            read.Add(await lines.ReadLineAsync(cancellationToken) ?? throw new InvalidOperationException("The stream ended."));
-        }
+        var read = await ReadLinesAsync(lines, 10, cancellationToken);
 
-        // The raw frame, as a browser's EventSource parses it: its id is where the stream continues.
+        // The raw frame, as a browser's EventSource parses it: its id is where the stream continues. (Lines 2-4 are
+        // the welcome.)
         var resumeFrom = published[23].Id;
-        Assert.Equal(["retry: 500", "", $"id: {resumeFrom}", "event: gap"], read[..4]);
-        Assert.StartsWith("data: ", read[4], StringComparison.Ordinal);
-        Assert.Equal(["", $"id: {published[24].Id}"], read[5..]);
-        using var gap = JsonDocument.Parse(read[4]["data: ".Length..]);
+        Assert.Equal(["retry: 500", "", "event: welcome"], read[..3]);
+        Assert.Equal([$"id: {resumeFrom}", "event: gap"], read[5..7]);
+        Assert.StartsWith("data: ", read[7], StringComparison.Ordinal);
+        Assert.Equal(["", $"id: {published[24].Id}"], read[8..]);
+        using var gap = JsonDocument.Parse(read[7]["data: ".Length..]);
         Assert.Equal("gap", gap.RootElement.GetProperty("control").GetString());
         Assert.Equal(reason, gap.RootElement.GetProperty("reason").GetString());
         Assert.Equal(epoch, gap.RootElement.GetProperty("epoch").GetString());
@@ -294,6 +360,17 @@ public sealed class SseTests : IAsyncDisposable
         var sentinel = await client.PublishAsync("sentinel", new { }, cancellationToken);
         var next = Assert.Single(await items.ReadSseAsync(1));
         Assert.Equal(sentinel.Id, next.ToEvent().Id);
+    }
+
+    private static async Task<List<string>> ReadLinesAsync(StreamReader lines, int count, CancellationToken cancellationToken)
+    {
+        var read = new List<string>(count);
+        while (read.Count < count)
+        {
+            read.Add(await lines.ReadLineAsync(cancellationToken) ?? throw new InvalidOperationException("The stream ended."));
+        }
+
+        return read;
     }
 
     private static async Task<string> StreamEpochAsync(HttpClient client, CancellationToken cancellationToken)

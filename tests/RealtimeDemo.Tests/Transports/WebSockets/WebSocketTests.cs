@@ -6,6 +6,8 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 using RealtimeDemo.Tests.Infrastructure;
 
 namespace RealtimeDemo.Tests.Transports.WebSockets;
@@ -29,6 +31,7 @@ public sealed class WebSocketTests : IAsyncDisposable
 
         // No cursor means "from now": the welcome names the head, and history is not replayed.
         Assert.Equal(published[^1].Id, welcome.GetProperty("cursor").GetString());
+        Assert.Equal(500, welcome.GetProperty("heartbeatMs").GetInt64()); // the tests' Realtime:HeartbeatInterval
         var next = await client.PublishAsync("chat", new { text = "after" }, cancellationToken);
         Assert.Equal(next.Id, Assert.Single(await socket.ReceiveEventsAsync(1, cancellationToken)).Id);
     }
@@ -65,6 +68,62 @@ public sealed class WebSocketTests : IAsyncDisposable
         Assert.True(parsed, $"The welcome's time is not in the event time format: {text}");
         var beforeInMilliseconds = before.AddTicks(-(before.Ticks % TimeSpan.TicksPerMillisecond));
         Assert.InRange(time, beforeInMilliseconds, after);
+    }
+
+    [Fact]
+    public async Task IdleSocketGetsHeartbeatsCarryingTheHeadCursor()
+    {
+        var cancellationToken = TestClients.Deadline();
+        var client = _app.CreateClient();
+        var published = await client.PublishManyAsync(2, cancellationToken);
+
+        var (socket, welcome) = await _app.ConnectWelcomedAsync($"?after={published[0].Id}", cancellationToken);
+        using var _ = socket;
+        Assert.Equal(500, welcome.GetProperty("heartbeatMs").GetInt64());
+        Assert.Equal(published[1].Id, Assert.Single(await socket.ReceiveEventsWithoutGapAsync(1, cancellationToken)).Id);
+
+        // Nothing more is published: each 0.5 s of silence brings a heartbeat naming the log's head, and nothing else.
+        for (var i = 0; i < 2; i++)
+        {
+            var heartbeat = await socket.ReceiveNextAsync(cancellationToken, heartbeats: true);
+            Assert.Equal($$"""{"control":"heartbeat","head":"{{published[1].Id}}"}""", heartbeat.GetRawText());
+        }
+    }
+
+    [Fact]
+    public async Task BusySocketGetsNoHeartbeatWhileEventsComeFasterThanTheInterval()
+    {
+        // The host's clock moves only when the test moves it: events 0.6 s apart, for 3 s in all, against a 1 s interval.
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var app = new RealtimeDemoApplication(
+            new Dictionary<string, string?> { ["Realtime:HeartbeatInterval"] = "00:00:01" },
+            services => services.AddSingleton<TimeProvider>(time));
+        var cancellationToken = TestClients.Deadline();
+        var client = app.CreateClient();
+        var (socket, _) = await app.ConnectWelcomedAsync("", cancellationToken);
+        using var __ = socket;
+
+        WireEvent? last = null;
+        for (var i = 0; i < 5; i++)
+        {
+            time.Advance(TimeSpan.FromMilliseconds(600));
+            last = await client.PublishAsync("test", new { n = i }, cancellationToken);
+
+            // A heartbeat owed by a timer that did not restart with each event would come before the event.
+            var next = await socket.ReceiveNextAsync(cancellationToken, heartbeats: true);
+            Assert.True(next.TryGetProperty("id", out var id) && id.GetString() == last.Id, $"Expected event {last.Id}, received {next}.");
+        }
+
+        // Then a whole interval of silence does bring one. (The clock is moved until it comes: the host may not be
+        // waiting yet when it is first moved, and its wait is timed from when it starts.)
+        var heartbeat = socket.ReceiveNextAsync(cancellationToken, heartbeats: true);
+        await TestClients.WaitUntilAsync(() =>
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            return Task.FromResult(heartbeat.IsCompleted);
+        }, cancellationToken);
+        Assert.Equal("heartbeat", (await heartbeat).GetProperty("control").GetString());
+        Assert.Equal(last!.Id, (await heartbeat).GetProperty("head").GetString());
     }
 
     [Fact]
