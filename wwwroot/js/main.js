@@ -1,33 +1,41 @@
-// Composes the page: four panels on one start cursor, the publish box, the controls and the cost summary.
-import { LongPollTransport, ShortPollTransport, SseTransport, WebSocketTransport } from './transports.js';
+// Composes the page: the automatic panel and the four fixed ones on one start cursor, the publish box, the controls
+// and the cost summary.
+import { LongPollTechnique, RealtimeClient, ShortPollTechnique, SseTechnique, WebSocketTechnique } from './realtime-client.js';
 import { Panel } from './panel.js';
 import { estimateClockOffset, formatBytes, formatMs } from './metrics.js';
 import { ProtocolWatch } from './protocol.js';
 
 const specs = [
   {
+    name: 'auto',
+    title: 'Automatic',
+    caption: 'One client for every network (realtime-client.js): WebSocket where the path allows it, else SSE, long polling, short polling; it falls back when one fails here, tries the better ones again from time to time, and carries the cursor across every switch.',
+    automatic: true,
+    create: (sink, options) => new RealtimeClient(sink, options),
+  },
+  {
     name: 'short-poll',
     title: 'Short polling',
     caption: 'Client asks on a timer; one full request per interval, events or not; the next poll is the reconnect. Best for slow-changing data behind any proxy.',
-    create: (sink) => new ShortPollTransport(sink),
+    create: (sink, options) => new ShortPollTechnique(sink, options),
   },
   {
     name: 'long-poll',
     title: 'Long polling',
     caption: 'Server answers when there is news; one request per delivery, one held while idle; reconnect is just the next poll. Best as the fallback when streams are blocked.',
-    create: (sink) => new LongPollTransport(sink),
+    create: (sink, options) => new LongPollTechnique(sink, options),
   },
   {
     name: 'sse',
     title: 'Server-Sent Events',
     caption: 'Server to client on one long response; ~100 bytes of framing per event; the browser reconnects and resumes by itself (Last-Event-ID). Best for feeds and dashboards.',
-    create: (sink) => new SseTransport(sink),
+    create: (sink, options) => new SseTechnique(sink, options),
   },
   {
     name: 'websocket',
     title: 'WebSocket',
     caption: 'Both ways on one socket; 2–4 bytes of framing per message; reconnect and resume are your code. Best for chat, collaboration, games.',
-    create: (sink) => new WebSocketTransport(sink),
+    create: (sink, options) => new WebSocketTechnique(sink, options),
   },
 ];
 
@@ -39,7 +47,11 @@ async function main() {
   const clock = await estimateClockOffset();
   showClock(clock);
 
-  // Every panel starts at the same cursor, so all four should show exactly the same events from here on.
+  // The host's heartbeat interval, which every panel watches the path at (a stream's welcome says it again).
+  const host = await (await fetch('/api/stats', { cache: 'no-store' })).json();
+  const options = { heartbeatMs: host.heartbeatMs };
+
+  // Every panel starts at the same cursor, so all five should show exactly the same events from here on.
   const start = (await (await fetch('/api/poll', { cache: 'no-store' })).json()).cursor;
   const template = $('#panel-template');
   const panels = [];
@@ -49,17 +61,17 @@ async function main() {
   for (const spec of specs) {
     const root = template.content.firstElementChild.cloneNode(true);
     $('.panels').append(root);
-    panels.push(new Panel(root, spec, clock, renderCostsSoon, announce, renderConnectionsSoon));
+    panels.push(new Panel(root, spec, options, clock, renderCostsSoon, announce, renderConnectionsSoon));
   }
   for (const panel of panels) panel.connect(start);
   renderConnectionsSoon();
   const byName = Object.fromEntries(panels.map((panel) => [panel.name, panel]));
 
   wirePublish(byName.websocket.transport);
-  wirePollInterval(byName['short-poll'].transport);
+  wirePollInterval(byName['short-poll'].transport, byName.auto.transport);
   await wireTicker();
 
-  showHostOptions().catch(() => {});
+  showHostOptions(host);
   setInterval(renderCostsSoon, 5000); // requests per hour drift as time passes, even with no new events
   setInterval(async () => {
     try {
@@ -81,8 +93,7 @@ function debounce(action, milliseconds) {
 // What this host offers besides the stream: the latest benchmark report, when one has been written next to the page
 // (bench --out wwwroot/bench); whether publishing needs its key, when the page asks for it; and, for a page loaded
 // over plain HTTP, the host's HTTPS address, where the browser would speak HTTP/2.
-async function showHostOptions() {
-  const { benchReport, publishKeyRequired, https } = await (await fetch('/api/stats', { cache: 'no-store' })).json().catch(() => ({}));
+function showHostOptions({ benchReport, publishKeyRequired, https }) {
   if (benchReport) {
     $('#bench-link a').href = benchReport;
     $('#bench-link').hidden = false;
@@ -97,20 +108,23 @@ async function showHostOptions() {
   $('#https-missing').hidden = Boolean(https);
 }
 
-// The transports that hold a connection while they wait: the stream, the socket, and the long poll between answers.
-const longLived = [['sse', 'open', 'the SSE stream'], ['long-poll', 'waiting', 'the held long poll'], ['websocket', 'open', 'the WebSocket']];
+// The techniques that hold a connection while they wait: the stream, the socket, and the long poll between answers.
+const longLived = { sse: ['open', 'the SSE stream'], 'long-poll': ['waiting', 'the held long poll'], websocket: ['open', 'the WebSocket'] };
 
-// Each panel's HTTP version, and how many connections the page holds for its long-lived transports.
+// The technique a panel uses: its own, or for the automatic panel the one it is on.
+const techniqueOf = (panel) => (panel.name === 'auto' ? panel.root.dataset.current : panel.name);
+
+// Each panel's HTTP version, and how many connections the page holds for its long-lived techniques.
 function renderConnections(panels, protocols) {
-  const byName = Object.fromEntries(panels.map((panel) => [panel.name, panel]));
-  for (const panel of panels) panel.showProtocol(protocols.describe(panel.name));
-  const open = longLived.filter(([name, state]) => byName[name].root.dataset.state === state).map(([, , label]) => label);
-  const overHttp = open.filter((label) => label !== 'the WebSocket').length;
-  const socket = open.includes('the WebSocket');
+  for (const panel of panels) panel.showProtocol(protocols.describe(techniqueOf(panel)));
+  const held = panels.filter((panel) => longLived[techniqueOf(panel)]?.[0] === panel.root.dataset.state);
+  const open = held.map((panel) => (panel.name === 'auto' ? `the automatic panel's ${techniqueOf(panel)}` : longLived[panel.name][1]));
+  const overHttp = held.filter((panel) => techniqueOf(panel) !== 'websocket').length;
+  const socket = held.some((panel) => techniqueOf(panel) === 'websocket');
   let connections;
   if (protocols.multiplexed) {
     connections = `Over ${protocols.current} this page's requests are streams of one connection, shared with this origin's other tabs`
-      + `${socket ? "; the WebSocket's connection is not exposed to pages (its own, or one more stream where the browser does RFC 8441)" : ''}.`;
+      + `${socket ? "; a WebSocket's connection is not exposed to pages (its own, or one more stream where the browser does RFC 8441)" : ''}.`;
   } else if (protocols.current === 'http/1.1') {
     connections = `Over http/1.1 that is ${open.length} connection${open.length === 1 ? '' : 's'}, one each`
       + `${overHttp > 0 ? `; ${overHttp} of them count against the browser's ~6 per origin` : ''}.`;
@@ -182,11 +196,12 @@ function wirePublish(webSocket) {
   });
 }
 
-function wirePollInterval(shortPoll) {
+function wirePollInterval(shortPoll, automatic) {
   const input = $('#poll-interval');
   const apply = () => {
     const seconds = Math.min(30, Math.max(1, Number(input.value) || 2));
     shortPoll.interval = seconds * 1000;
+    automatic.set('shortPollIntervalMs', seconds * 1000);
   };
   input.addEventListener('change', apply);
   apply();
@@ -218,7 +233,7 @@ function renderCosts(panels) {
     const hours = panel.activeHours;
     // Polls make requests at a steady pace, so their rate extrapolates; a stream holds one connection,
     // so what is worth showing is how many it has needed, reconnects included.
-    const streaming = panel.name === 'sse' || panel.name === 'websocket';
+    const streaming = ['sse', 'websocket'].includes(techniqueOf(panel));
     const cells = [
       panel.title,
       streaming ? `${requests} connection${requests === 1 ? '' : 's'}` : hours > 0 ? Math.round(requests / hours).toLocaleString() : '–',

@@ -1,4 +1,4 @@
-// One transport's view: its state, the events it received, its counters and latency.
+// One technique's view: its state, the events it received, its counters and latency.
 // It is the transport's sink; event text only ever enters the page as text (textContent), never as markup.
 import { LatencyStats, drawLatencyChart, formatBytes, formatMs } from './metrics.js';
 
@@ -15,8 +15,18 @@ function describe(evt) {
   return JSON.stringify(data);
 }
 
+const switchReasons = {
+  refused: 'it failed before it ever worked on this path',
+  silent: 'it opened but never spoke: a proxy holds it back',
+  failures: 'it failed again and again',
+  preferred: 'a more preferred technique works again',
+  retry: 'every technique failed: starting again from the top',
+};
+
 export class Panel {
-  counts = { received: 0, gaps: 0, duplicates: 0, requests: 0, empty: 0, bytes: 0, reconnects: 0, 'gap-signals': 0 };
+  counts = {
+    received: 0, gaps: 0, duplicates: 0, requests: 0, empty: 0, bytes: 0, reconnects: 0, 'gap-signals': 0, heartbeats: 0, silences: 0,
+  };
   latency = new LatencyStats();
   #epoch = null;
   #lastSeq = null;
@@ -24,7 +34,7 @@ export class Panel {
   #activeMs = 0;
   #renderQueued = false;
 
-  constructor(root, spec, clock, onRender, announce, onState) {
+  constructor(root, spec, options, clock, onRender, announce, onState) {
     this.root = root;
     this.onRender = onRender;
     this.onState = onState;
@@ -32,7 +42,7 @@ export class Panel {
     this.name = spec.name;
     this.title = spec.title;
     this.clock = clock;
-    this.transport = spec.create(this);
+    this.transport = spec.create(this, options);
     root.dataset.transport = spec.name;
     const titleId = `${spec.name}-title`;
     root.setAttribute('aria-labelledby', titleId);
@@ -40,6 +50,7 @@ export class Panel {
     title.id = titleId;
     title.textContent = spec.title;
     root.querySelector('[data-field="caption"]').textContent = spec.caption;
+    root.querySelector('.automatic').hidden = !spec.automatic;
     this.events = root.querySelector('[data-field="events"]');
     this.events.setAttribute('aria-label', `${spec.title}: events received, newest first`);
     this.toggleButton = root.querySelector('[data-action="toggle"]');
@@ -89,6 +100,7 @@ export class Panel {
   }
 
   request() { this.counts.requests++; this.#queueRender(); }
+  heartbeat() { this.counts.heartbeats++; this.#queueRender(); }
   received(bytes) { this.counts.bytes += bytes; this.#queueRender(); }
   empty() { this.counts.empty++; this.#queueRender(); }
   reconnect() { this.counts.reconnects++; this.#queueRender(); }
@@ -135,6 +147,31 @@ export class Panel {
   }
 
   error(text) { this.#note('error', text); }
+
+  // The path went silent: no word from the server, not even a heartbeat, for longer than it may be quiet.
+  silence(ms) {
+    this.counts.silences++;
+    this.#note('signal', `no word from the server for ${(ms / 1000).toFixed(1)} s: dropped the connection, resuming`);
+    this.#queueRender();
+  }
+
+  // The automatic panel: the technique in use, and each change with its reason.
+  current(name) {
+    this.root.dataset.current = name;
+    this.root.querySelector('[data-field="current"]').textContent = name;
+    this.onState();
+  }
+
+  switched({ from, to, reason }) {
+    const item = document.createElement('li');
+    Object.assign(item.dataset, { from: from ?? '', to, reason });
+    const time = new Date().toLocaleTimeString();
+    item.textContent = `${time}: ${from ?? 'none'} → ${to} (${switchReasons[reason] ?? reason})`;
+    const list = this.root.querySelector('[data-field="switches"]');
+    list.prepend(item);
+    while (list.childElementCount > 20) list.lastElementChild.remove();
+    this.#note('signal', `now on ${to}: ${switchReasons[reason] ?? reason}`);
+  }
 
   #note(kind, text) {
     const item = document.createElement('li');

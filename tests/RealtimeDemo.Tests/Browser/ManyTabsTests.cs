@@ -5,7 +5,6 @@ using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using RealtimeDemo.Tests.Infrastructure;
@@ -19,7 +18,7 @@ namespace RealtimeDemo.Tests.Browser;
 /// </summary>
 public sealed partial class ManyTabsTests(BrowserFixture browser) : IClassFixture<BrowserFixture>, IAsyncDisposable
 {
-    private static readonly string[] Transports = ["short-poll", "long-poll", "sse", "websocket"];
+    private static readonly string[] Transports = ["auto", "short-poll", "long-poll", "sse", "websocket"];
 
     private readonly RequestLedger _ledger = new();
     private KestrelApplication? _app;
@@ -41,7 +40,9 @@ public sealed partial class ManyTabsTests(BrowserFixture browser) : IClassFixtur
     [Fact]
     public async Task TenTabsOverHttp2AllStayLiveOnOneConnection()
     {
-        _app = new KestrelApplication(services: _ledger.Register, protocols: HttpProtocols.Http1AndHttp2, tls: true);
+        _app = new KestrelApplication(
+            new Dictionary<string, string?> { ["Realtime:HeartbeatInterval"] = "00:00:05" }, services: _ledger.Register,
+            protocols: HttpProtocols.Http1AndHttp2, tls: true);
         var context = await NewContextAsync();
         var tabs = new List<IPage>();
         for (var i = 0; i < 10; i++)
@@ -95,21 +96,21 @@ public sealed partial class ManyTabsTests(BrowserFixture browser) : IClassFixtur
         // extended CONNECT streams, RFC 8441), all on one connection.
         var seen = _ledger.FromBrowser();
         Assert.All(seen, request => Assert.Equal("HTTP/2", request.Protocol));
-        Assert.Equal(10, seen.Count(request => request.Path == "/ws"));
+        Assert.Equal(20, seen.Count(request => request.Path == "/ws")); // each tab's WebSocket panel and automatic panel
         Assert.Single(seen.Select(request => request.Connection).Distinct());
         TestContext.Current.SendDiagnosticMessage(
-            $"10 tabs over HTTPS: {seen.Count} requests (10 WebSockets) on 1 HTTP/2 connection");
+            $"10 tabs over HTTPS: {seen.Count} requests (20 WebSockets) on 1 HTTP/2 connection");
         await SaveScreenshotAsync(tabs[0], "ten-tabs-http2");
     }
 
     [Fact]
     public async Task EightTabsOverHttp11RunOutOfConnectionsAndStall()
     {
-        // The page asks for 25 s holds; here they last 5 minutes (the ledger asks for them in the page's stead), so that
-        // however slowly a busy machine runs the steps below, no hold ends and frees a connection until the test says.
-        _ledger.LongPollHold = "300";
+        // The page holds a long poll for one heartbeat interval: here 5 minutes, so that however slowly a busy machine
+        // runs the steps below, no hold ends and frees a connection until the test says.
         _app = new KestrelApplication(
-            new Dictionary<string, string?> { ["Realtime:LongPollMaxTimeout"] = "00:05:00" }, services: _ledger.Register);
+            new Dictionary<string, string?> { ["Realtime:HeartbeatInterval"] = "00:05:00", ["Realtime:LongPollMaxTimeout"] = "00:05:00" },
+            services: _ledger.Register);
         var context = await NewContextAsync();
         var opened = Stopwatch.StartNew();
         var tabs = new List<IPage>();
@@ -335,9 +336,6 @@ public sealed partial class ManyTabsTests(BrowserFixture browser) : IClassFixtur
 
         public void Register(IServiceCollection services) => services.AddSingleton<IStartupFilter>(this);
 
-        /// <summary>When set, the hold (seconds) every long poll asks for instead of the page's own.</summary>
-        public string? LongPollHold { get; set; }
-
         public List<(string Path, string Protocol, string Connection, bool Browser)> FromBrowser() =>
             _requests.Where(request => request.Browser).ToList();
 
@@ -347,13 +345,6 @@ public sealed partial class ManyTabsTests(BrowserFixture browser) : IClassFixtur
             {
                 var browser = context.Request.Headers.UserAgent.ToString().Contains("Chrome", StringComparison.Ordinal);
                 _requests.Enqueue((context.Request.Path, context.Request.Protocol, context.Connection.Id, browser));
-                if (LongPollHold is { } hold && context.Request.Path == "/api/longpoll")
-                {
-                    var query = QueryHelpers.ParseQuery(context.Request.QueryString.Value);
-                    query["timeout"] = hold;
-                    context.Request.QueryString = Microsoft.AspNetCore.Http.QueryString.Create(query);
-                }
-
                 return nextMiddleware(context);
             });
             next(app);
