@@ -51,8 +51,15 @@ async function main() {
   const host = await (await fetch('/api/stats', { cache: 'no-store' })).json();
   const options = { heartbeatMs: host.heartbeatMs };
 
+  // A host that requires tokens: sign in first; each panel then takes its own tokens and renews them its way.
+  if (host.readerTokenRequired) {
+    options.getToken = await signIn();
+    options.refreshBeforeExpiry = !$('#let-expire').checked;
+  }
+  const startToken = options.getToken ? (await options.getToken()).token : null;
+
   // Every panel starts at the same cursor, so all five should show exactly the same events from here on.
-  const start = (await (await fetch('/api/poll', { cache: 'no-store' })).json()).cursor;
+  const start = (await (await fetch('/api/poll', { cache: 'no-store', headers: bearer(startToken) })).json()).cursor;
   const template = $('#panel-template');
   const panels = [];
   const renderCostsSoon = debounce(() => renderCosts(panels), 250);
@@ -67,8 +74,10 @@ async function main() {
   renderConnectionsSoon();
   const byName = Object.fromEntries(panels.map((panel) => [panel.name, panel]));
 
-  wirePublish(byName.websocket.transport);
+  wirePublish(byName.websocket.transport, options.getToken);
   wirePollInterval(byName['short-poll'].transport, byName.auto.transport);
+  wireLetExpire(panels);
+  setInterval(() => panels.forEach((panel) => panel.showToken()), 1000);
   await wireTicker();
 
   showHostOptions(host);
@@ -81,6 +90,54 @@ async function main() {
     }
   }, 60_000);
   document.body.dataset.ready = 'true';
+}
+
+const bearer = (token) => (token ? { Authorization: `Bearer ${token}` } : {});
+
+// The demo's sign-in: a name, no password (POST /api/token). Resolves, once a name is accepted, with the function each
+// panel asks for its tokens: a new token from the host each time.
+function signIn() {
+  const form = $('#sign-in-form');
+  const status = $('#sign-in-status');
+  form.hidden = false;
+  $('.lede').append(' This host requires a token to read: sign in with a name.');
+  return new Promise((resolve) => {
+    const request = async (name) => {
+      const response = await fetch('/api/token', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ name }),
+      });
+      const body = await response.json().catch(() => ({}));
+      if (!response.ok) throw new Error(body.detail ?? Object.values(body.errors ?? {}).flat().join('; ') ?? `HTTP ${response.status}`);
+      return body;
+    };
+    form.addEventListener('submit', async (submit) => {
+      submit.preventDefault();
+      const name = $('#sign-in-name').value;
+      try {
+        const first = await request(name);
+        status.textContent = `signed in as ${name}; tokens last ${Math.round((Date.parse(first.expiresAt) - Date.now()) / 1000)} s`;
+        $('#sign-in-name').disabled = $('#sign-in-button').disabled = true;
+        document.body.dataset.signedIn = name;
+        resolve(() => request(name));
+      } catch (error) {
+        status.textContent = `refused: ${error.message}`;
+      }
+    });
+  });
+}
+
+// "Let tokens expire": no panel renews its token ahead of expiry, so the host ends each long-lived connection when
+// its token runs out, and each technique shows how it signs in again and resumes.
+function wireLetExpire(panels) {
+  const box = $('#let-expire');
+  box.addEventListener('change', () => {
+    for (const panel of panels) {
+      if (panel.name === 'auto') panel.transport.set('refreshBeforeExpiry', !box.checked);
+      else panel.transport.refreshBeforeExpiry = !box.checked;
+    }
+  });
 }
 
 function debounce(action, milliseconds) {
@@ -154,14 +211,14 @@ function announce(text) {
   $('#announcer').textContent = text;
 }
 
-function wirePublish(webSocket) {
+function wirePublish(webSocket, getToken) {
   const status = $('#publish-status');
   const key = $('#publish-key');
 
   // The socket presents the key when it connects: a new key means a new connection, which resumes from its cursor.
   // A socket the visitor disconnected stays so; it presents the key when connected again.
   key.addEventListener('change', () => {
-    webSocket.token = key.value;
+    webSocket.publishKey = key.value;
     if (!webSocket.running) return;
     webSocket.stop();
     webSocket.start();
@@ -177,9 +234,12 @@ function wirePublish(webSocket) {
       status.textContent = sent ? 'sent on the WebSocket' : 'the WebSocket panel is not connected';
     } else {
       try {
+        // Signed in, the token is the bearer (the host stamps the event with its name) and the key has its own header.
+        const token = getToken ? (await getToken()).token : null;
+        const keyHeader = key.value ? (token ? { 'X-Publish-Key': key.value } : bearer(key.value)) : {};
         const response = await fetch('/api/events', {
           method: 'POST',
-          headers: { 'Content-Type': 'application/json', ...(key.value ? { Authorization: `Bearer ${key.value}` } : {}) },
+          headers: { 'Content-Type': 'application/json', ...bearer(token), ...keyHeader },
           body: JSON.stringify({ type: 'chat', data }),
         });
         const body = await response.json().catch(() => ({}));

@@ -10,7 +10,8 @@ const seqOf = (cursor) => Number(cursor.slice(cursor.lastIndexOf('-') + 1));
 // The text shown for an event: a chat message's text, a price tick in one line, anything else as JSON.
 function describe(evt) {
   const data = evt.data ?? {};
-  if (typeof data.text === 'string') return data.text;
+  // "by" is set by the host from the publisher's token: no body can set it, so it can be shown as who said it.
+  if (typeof data.text === 'string') return evt.by ? `${evt.by}: ${data.text}` : data.text;
   if (evt.type === 'tick' && data.symbol) return `${data.symbol} ${data.price} (${data.change >= 0 ? '+' : ''}${data.change})`;
   return JSON.stringify(data);
 }
@@ -147,6 +148,28 @@ export class Panel {
   }
 
   error(text) { this.#note('error', text); }
+
+  // A host that requires tokens: the one this panel holds, and when the host ended its connection at expiry.
+  token(credential) {
+    this.credential = credential;
+    this.root.dataset.tokens = Number(this.root.dataset.tokens ?? 0) + 1;
+    this.showToken();
+  }
+
+  expired() {
+    this.root.dataset.expiries = Number(this.root.dataset.expiries ?? 0) + 1;
+    this.#note('signal', 'token expired: the host ended the connection; signed in again, resuming from the cursor');
+  }
+
+  /** The token's tail and its time left, once a second. */
+  showToken() {
+    if (!this.credential) return;
+    const field = this.root.querySelector('[data-field="token"]');
+    const left = Math.max(0, Math.round((this.credential.expiresAt - Date.now()) / 1000));
+    field.hidden = false;
+    field.querySelector('.value').textContent = `…${this.credential.token.slice(-8)}`;
+    field.querySelector('.left').textContent = left > 0 ? `${left} s left` : 'expired';
+  }
 
   // The path went silent: no word from the server, not even a heartbeat, for longer than it may be quiet.
   silence(ms) {

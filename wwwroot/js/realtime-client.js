@@ -12,7 +12,15 @@
 //   request() received(bytes) empty() reconnect() error(text)   for pages that count costs
 //   opened()           the technique works on this path: a welcome arrived, or a poll was answered
 //   failed(info)       an attempt failed: info = { reason, everWorked, failuresInRow }; the sink may stop the technique
+//   token(credential)  a token is in use: { token, expiresAt } (expiresAt in ms since the epoch)
+//   expired()          the host ended the connection at its token's expiry; it resumes with a new token
 // RealtimeClient adds: switched({ from, to, reason }) and current(name).
+//
+// On a host that requires tokens, pass options.getToken: an async function that returns { token, expiresAt } (what
+// POST /api/token answers). Each technique carries it its own way: polls as Authorization: Bearer on every request,
+// SSE and WebSocket as ?access_token= (browsers cannot set their headers). Before expiry it takes a new one: the next
+// poll sends it, SSE reconnects with it from its cursor, and WebSocket refreshes it in place; with
+// options.refreshBeforeExpiry = false it waits for the host to end the connection at expiry, then signs in again.
 
 const encoder = new TextEncoder();
 export const byteLength = (text) => encoder.encode(text).length;
@@ -64,11 +72,15 @@ class Technique {
   #silenceTimer = 0;
   #everWorked = false;
   #failuresInRow = 0;
+  #credential = null; // { token, expiresAt }
+  #refreshTimer = 0;
 
   constructor(sink = {}, options = {}) {
     this.sink = sink;
     this.baseUrl = new URL(options.baseUrl ?? '/', location.href);
     this.heartbeatMs = options.heartbeatMs ?? defaultHeartbeatMs;
+    this.getToken = options.getToken ?? null;
+    this.refreshBeforeExpiry = options.refreshBeforeExpiry ?? true;
   }
 
   get patienceMs() { return patienceFor(this.heartbeatMs); }
@@ -84,6 +96,7 @@ class Technique {
     this.running = false;
     clearTimeout(this.#retryTimer);
     clearTimeout(this.#silenceTimer);
+    clearTimeout(this.#refreshTimer);
     this.disconnect();
     this.sink.state?.('closed');
   }
@@ -134,6 +147,55 @@ class Technique {
     }, this.patienceMs);
   }
 
+  // The token to connect with (null where the host needs none): the one in hand, or a new one when it has expired or
+  // is about to, or when the host refused it (renew). A new one is due again shortly before it expires.
+  async token(renew = false) {
+    if (!this.getToken) return null;
+    const margin = this.#refreshMargin();
+    if (renew || !this.#credential || this.#credential.expiresAt - Date.now() <= margin) {
+      const { token, expiresAt } = await this.getToken();
+      this.#credential = { token, expiresAt: new Date(expiresAt).getTime(), issuedAt: Date.now() };
+      this.sink.token?.(this.#credential);
+      clearTimeout(this.#refreshTimer);
+      if (this.refreshBeforeExpiry) {
+        const due = Math.max(0, this.#credential.expiresAt - margin - Date.now());
+        this.#refreshTimer = setTimeout(() => this.running && this.refreshBeforeExpiry && this.tokenDue(), due);
+      }
+    }
+    return this.#credential.token;
+  }
+
+  // A tenth of the token's lifetime, at most 30 s: time enough to take a new one before the old one runs out.
+  #refreshMargin() {
+    if (!this.#credential) return 0;
+    return Math.min(30_000, (this.#credential.expiresAt - this.#credential.issuedAt) / 10);
+  }
+
+  // Shortly before the token expires: polls need nothing (the next one takes a new token); streams override it.
+  tokenDue() {}
+
+  // A poll was refused for its token (401): sign in again and ask at once, unless the token was brand new, which means
+  // the host refuses this client's tokens altogether: then it is a failure like any other.
+  unauthorized() {
+    const fresh = this.#credential && Date.now() - this.#credential.issuedAt < 1000;
+    if (!fresh) {
+      this.expired();
+      return;
+    }
+    this.#credential = null;
+    this.sink.error?.('the host refused a new token');
+    this.reconnectLater('refused');
+  }
+
+  // The host ended the connection at the token's expiry: not a failure; sign in again and resume at once.
+  expired() {
+    this.#credential = null;
+    clearTimeout(this.#silenceTimer);
+    this.disconnect();
+    this.sink.expired?.();
+    if (this.running) this.connect();
+  }
+
   // A welcome names the host's heartbeat interval: watch at that pace from now on.
   learn(welcome) {
     if (Number.isFinite(welcome.heartbeatMs) && welcome.heartbeatMs > 0) this.heartbeatMs = welcome.heartbeatMs;
@@ -178,14 +240,21 @@ class PollingTechnique extends Technique {
     const controller = this.#controller = new AbortController();
     const deadline = AbortSignal.timeout(deadlineMs);
     try {
+      const token = await this.token();
+      if (controller !== this.#controller) return false;
       this.sink.request?.();
       const response = await fetch(this.url(path, { after: this.cursor, ...query }), {
         signal: AbortSignal.any([controller.signal, deadline]),
         cache: 'no-store',
+        headers: token ? { Authorization: `Bearer ${token}` } : {},
       });
       const text = await response.text();
       if (controller !== this.#controller) return false;
       this.sink.received?.(responseBytes(response, text));
+      if (response.status === 401) {
+        this.unauthorized();
+        return false;
+      }
       if (response.status === 400) {
         this.refused(text);
         this.reconnectLater('refused');
@@ -274,11 +343,21 @@ export class LongPollTechnique extends PollingTechnique {
 export class SseTechnique extends Technique {
   name = 'sse';
   #source = null;
+  #attempt = 0;
 
-  connect() {
+  async connect() {
+    const attempt = ++this.#attempt;
     this.sink.state?.('connecting');
-    const source = this.#source = new EventSource(this.url('api/sse', { after: this.cursor }));
     this.heard();
+    let token;
+    try {
+      token = await this.token();
+    } catch {
+      if (attempt === this.#attempt) this.reconnectLater('failed');
+      return;
+    }
+    if (attempt !== this.#attempt || !this.running) return;
+    const source = this.#source = new EventSource(this.url('api/sse', { after: this.cursor, access_token: token }));
     source.onopen = () => {
       this.sink.request?.();
       this.sink.state?.('open');
@@ -304,6 +383,9 @@ export class SseTechnique extends Technique {
       this.sink.received?.(byteLength(`id: ${message.lastEventId}\nevent: gap\ndata: ${message.data}\n\n`));
       this.signalGap(JSON.parse(message.data));
     });
+    // The token ran out: the host ends the stream. EventSource would reconnect to the same URL, with the same
+    // expired token in it; a new URL with a new token is ours to open.
+    source.addEventListener('expired', () => this.expired());
     source.onerror = () => {
       if (source !== this.#source) return;
       if (source.readyState === EventSource.CLOSED) {
@@ -319,7 +401,14 @@ export class SseTechnique extends Technique {
     };
   }
 
+  // A token in a URL cannot be refreshed in place: shortly before it expires, reconnect with a new one, from the cursor.
+  async tokenDue() {
+    this.disconnect();
+    this.connect();
+  }
+
   disconnect() {
+    this.#attempt++;
     this.#source?.close();
     this.#source = null;
   }
@@ -329,19 +418,29 @@ export class SseTechnique extends Technique {
 export class WebSocketTechnique extends Technique {
   name = 'websocket';
   #socket = null;
+  #attempt = 0;
 
   constructor(sink, options = {}) {
     super(sink, options);
     // The host's publish key, when it has one: a browser cannot set headers on a WebSocket, so it goes in ?token=.
-    this.token = options.token ?? '';
+    this.publishKey = options.publishKey ?? '';
   }
 
-  connect() {
+  async connect() {
+    const attempt = ++this.#attempt;
     this.sink.state?.('connecting');
-    const url = this.url('ws', { after: this.cursor, token: this.token });
+    this.heard();
+    let accessToken;
+    try {
+      accessToken = await this.token();
+    } catch {
+      if (attempt === this.#attempt) this.reconnectLater('failed');
+      return;
+    }
+    if (attempt !== this.#attempt || !this.running) return;
+    const url = this.url('ws', { after: this.cursor, token: this.publishKey, access_token: accessToken });
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     const socket = this.#socket = new WebSocket(url);
-    this.heard();
     socket.onopen = () => {
       this.sink.request?.();
       this.sink.state?.('open');
@@ -358,19 +457,36 @@ export class WebSocketTechnique extends Technique {
         case 'heartbeat': this.sink.heartbeat?.(parsed); break;
         case 'gap': this.signalGap(parsed); break;
         case 'error': this.sink.error?.(parsed.message); break;
+        case 'refreshed': break; // the new token's expiry stands; the sink heard of the token when it was taken
         default: break; // a control message this client does not know: ignored, as the protocol asks
       }
     };
     socket.onclose = (closed) => {
       if (socket !== this.#socket) return;
       this.#socket = null;
+      // The token ran out (4401): sign in again and resume at once.
+      if (closed.code === 4401) {
+        this.expired();
+        return;
+      }
       // A refusal names its rule (1008: publishing needs the host's key; 1009: message too large).
       if (closed.reason && closed.code !== 1000 && closed.code !== 1001) this.sink.error?.(`closed (${closed.code}): ${closed.reason}`);
       this.reconnectLater('closed');
     };
   }
 
+  // The one technique that can refresh a token without reconnecting: send the new one on the socket.
+  async tokenDue() {
+    try {
+      const token = await this.token(true);
+      if (this.#socket?.readyState === WebSocket.OPEN) this.#socket.send(JSON.stringify({ type: 'refresh', token }));
+    } catch {
+      // No new token now (the host is out of reach): at expiry the host closes with 4401 and we sign in again then.
+    }
+  }
+
   disconnect() {
+    this.#attempt++;
     const socket = this.#socket;
     this.#socket = null;
     // A page cannot cut TCP itself; closing without waiting for anything is the closest it has to a drop.
@@ -437,10 +553,12 @@ export class RealtimeClient {
 
   get retryPreferredMs() { return this.#options.retryPreferredMs ?? Math.max(5000, 4 * this.heartbeatMs); }
 
-  /** Changes an option for the techniques to come and, where it can, for the one in use (shortPollIntervalMs, token). */
+  /** Changes an option for the techniques to come and, where it can, for the one in use. */
   set(option, value) {
     this.#options[option] = value;
-    if (option === 'shortPollIntervalMs' && this.#technique?.name === 'short-poll') this.#technique.interval = value;
+    const technique = this.#technique;
+    if (option === 'shortPollIntervalMs' && technique?.name === 'short-poll') technique.interval = value;
+    if (option === 'refreshBeforeExpiry' && technique) technique.refreshBeforeExpiry = value;
   }
 
   start(cursor) {
@@ -500,6 +618,8 @@ export class RealtimeClient {
       empty: pass('empty'),
       reconnect: pass('reconnect'),
       error: pass('error'),
+      token: pass('token'),
+      expired: pass('expired'),
       opened: () => {
         if (!isCurrent()) return;
         this.#offline.reset();
