@@ -151,14 +151,13 @@ class Technique {
   // is about to, or when the host refused it (renew). A new one is due again shortly before it expires.
   async token(renew = false) {
     if (!this.getToken) return null;
-    const margin = this.#refreshMargin();
-    if (renew || !this.#credential || this.#credential.expiresAt - Date.now() <= margin) {
+    if (renew || !this.#credential || this.#credential.expiresAt - Date.now() <= this.#refreshMargin()) {
       const { token, expiresAt } = await this.getToken();
       this.#credential = { token, expiresAt: new Date(expiresAt).getTime(), issuedAt: Date.now() };
       this.sink.token?.(this.#credential);
       clearTimeout(this.#refreshTimer);
       if (this.refreshBeforeExpiry) {
-        const due = Math.max(0, this.#credential.expiresAt - margin - Date.now());
+        const due = Math.max(0, this.#credential.expiresAt - this.#refreshMargin() - Date.now());
         this.#refreshTimer = setTimeout(() => this.running && this.refreshBeforeExpiry && this.tokenDue(), due);
       }
     }
