@@ -6,6 +6,7 @@ using RealtimeDemo.Log;
 using RealtimeDemo.Publishing;
 using RealtimeDemo.Security;
 using RealtimeDemo.Ticker;
+using RealtimeDemo.Tokens;
 using RealtimeDemo.Transports;
 
 // Settings and the page (the top-level wwwroot/) are read from next to the binaries, where the build copies
@@ -34,6 +35,9 @@ builder.Services.AddReverseProxySupport(builder.Configuration);
 builder.Services.AddOriginCheck();
 builder.Services.AddLimits();
 
+// Signed-in readers: when Realtime:RequireReaderToken is on, reading and publishing need a bearer token.
+builder.Services.AddReaderTokens(builder.Configuration);
+
 // Errors as problem details (an unreachable event store is a 503); liveness, and readiness of a shared log.
 builder.Services.AddProblemDetails();
 builder.Services.AddExceptionHandler<EventLogUnavailableHandler>();
@@ -55,6 +59,7 @@ app.UseDefaultFiles();
 app.UseStaticFiles();
 
 app.UseOriginCheck();
+app.UseReaderTokens();
 app.UseConnectionCaps();
 app.UseWebSockets();
 
@@ -62,10 +67,12 @@ app.UseWebSockets();
 app.MapHealthChecks("/healthz");
 app.MapPrometheusScrapingEndpoint("/metrics");
 
-// The API: the page's stats and ticker control, publishing, and three of the four ways to read the one log.
+// The API: the page's stats and ticker control, the demo sign-in, publishing, and three of the four ways to read the
+// one log.
 var api = app.MapGroup("/api");
 api.MapStats();
 api.MapTicker();
+api.MapTokens();
 api.MapPublish();
 api.MapShortPoll();
 api.MapLongPoll();
