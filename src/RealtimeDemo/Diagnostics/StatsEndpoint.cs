@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Options;
 using RealtimeDemo.Log;
 using RealtimeDemo.Publishing;
+using RealtimeDemo.Tokens;
 using RealtimeDemo.Transports;
 
 namespace RealtimeDemo.Diagnostics;
@@ -13,7 +14,8 @@ internal static class StatsEndpoint
     public static IEndpointRouteBuilder MapStats(this IEndpointRouteBuilder api)
     {
         api.MapGet("/stats", (HttpRequest request, IEventLog log, TransportStats stats, TimeProvider time, IWebHostEnvironment environment,
-            IOptions<PublishingOptions> options, IOptions<TransportOptions> transportOptions, IServer server) =>
+            IOptions<PublishingOptions> options, IOptions<TransportOptions> transportOptions, IOptions<ReaderTokenOptions> tokenOptions,
+            IServer server) =>
         {
             var head = log.Head;
 
@@ -22,9 +24,10 @@ internal static class StatsEndpoint
             // Whether publishing needs the key (never the key itself): the page asks for it only then.
             var publishKeyRequired = PublishKey.IsRequired(options.Value);
             // Polls have no welcome to learn the heartbeat from; a page times its polls and its silence checks by it.
+            // Whether reading needs a reader token: the page signs in first then.
             return TypedResults.Ok(new StatsResponse(head.Epoch, head.ToString(), head.Seq, StoredEvent.FormatTime(time.GetUtcNow()),
                 stats.Snapshot(), benchReport, publishKeyRequired, HttpsAddress(server, request),
-                (long)transportOptions.Value.HeartbeatInterval.TotalMilliseconds));
+                (long)transportOptions.Value.HeartbeatInterval.TotalMilliseconds, tokenOptions.Value.RequireReaderToken));
         });
         return api;
     }
@@ -45,5 +48,5 @@ internal static class StatsEndpoint
 
     private sealed record StatsResponse(
         string Epoch, string Head, long Seq, string Time, IReadOnlyDictionary<string, TransportSnapshot> Transports, string? BenchReport,
-        bool PublishKeyRequired, string? Https, long HeartbeatMs);
+        bool PublishKeyRequired, string? Https, long HeartbeatMs, bool ReaderTokenRequired);
 }

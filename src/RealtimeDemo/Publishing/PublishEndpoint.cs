@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using RealtimeDemo.Http;
 using RealtimeDemo.Log;
+using RealtimeDemo.Tokens;
 
 namespace RealtimeDemo.Publishing;
 
@@ -10,7 +11,7 @@ internal static class PublishEndpoint
 {
     public static IEndpointRouteBuilder MapPublish(this IEndpointRouteBuilder api)
     {
-        api.MapPost("/events", PublishAsync);
+        api.MapPost("/events", PublishAsync).RequireReaderToken();
         return api;
     }
 

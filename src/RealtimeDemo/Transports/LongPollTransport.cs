@@ -6,6 +6,7 @@ using RealtimeDemo.Diagnostics;
 using RealtimeDemo.Http;
 using RealtimeDemo.Limits;
 using RealtimeDemo.Log;
+using RealtimeDemo.Tokens;
 
 namespace RealtimeDemo.Transports;
 
@@ -19,7 +20,7 @@ internal static class LongPollTransport
 
     public static IEndpointRouteBuilder MapLongPoll(this IEndpointRouteBuilder api)
     {
-        api.MapGet("/longpoll", PollAsync).RequireConnectionCap(Transport.LongPoll);
+        api.MapGet("/longpoll", PollAsync).RequireConnectionCap(Transport.LongPoll).RequireReaderToken();
         return api;
     }
 

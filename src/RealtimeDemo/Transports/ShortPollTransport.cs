@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using RealtimeDemo.Diagnostics;
 using RealtimeDemo.Http;
 using RealtimeDemo.Log;
+using RealtimeDemo.Tokens;
 
 namespace RealtimeDemo.Transports;
 
@@ -13,7 +14,7 @@ internal static class ShortPollTransport
 {
     public static IEndpointRouteBuilder MapShortPoll(this IEndpointRouteBuilder api)
     {
-        api.MapGet("/poll", Poll);
+        api.MapGet("/poll", Poll).RequireReaderToken();
         return api;
     }
 

@@ -9,6 +9,7 @@ using RealtimeDemo.Diagnostics;
 using RealtimeDemo.Http;
 using RealtimeDemo.Limits;
 using RealtimeDemo.Log;
+using RealtimeDemo.Tokens;
 
 namespace RealtimeDemo.Transports;
 
@@ -24,7 +25,7 @@ internal static class SseTransport
 {
     public static IEndpointRouteBuilder MapSse(this IEndpointRouteBuilder api)
     {
-        api.MapGet("/sse", StreamAsync).RequireConnectionCap(Transport.Sse);
+        api.MapGet("/sse", StreamAsync).RequireConnectionCap(Transport.Sse).RequireReaderToken(fromQuery: true);
         return api;
     }
 

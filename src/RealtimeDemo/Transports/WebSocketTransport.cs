@@ -7,6 +7,7 @@ using RealtimeDemo.Http;
 using RealtimeDemo.Limits;
 using RealtimeDemo.Log;
 using RealtimeDemo.Publishing;
+using RealtimeDemo.Tokens;
 
 namespace RealtimeDemo.Transports;
 
@@ -23,7 +24,7 @@ internal static partial class WebSocketTransport
     public static IEndpointRouteBuilder MapWebSocket(this IEndpointRouteBuilder app)
     {
         // Map, not MapGet: WebSockets over HTTP/2 arrive as CONNECT requests.
-        app.Map("/ws", AcceptAsync).RequireConnectionCap(Transport.WebSocket);
+        app.Map("/ws", AcceptAsync).RequireConnectionCap(Transport.WebSocket).RequireReaderToken(fromQuery: true);
         return app;
     }
 
