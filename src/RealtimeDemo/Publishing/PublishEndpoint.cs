@@ -19,12 +19,13 @@ internal static class PublishEndpoint
         HttpContext context,
         IEventLog log,
         IOptions<PublishingOptions> options,
+        IOptions<ReaderTokenOptions> tokenOptions,
         PublishRateLimiter rateLimiter,
         CancellationToken cancellationToken)
     {
         var request = context.Request;
         var limits = options.Value;
-        var access = PublishKey.Verify(request, limits, allowQueryToken: false);
+        var access = PublishKey.Verify(request, limits, allowQueryToken: false, tokenOptions.Value.RequireReaderToken);
         if (access != PublishKey.Check.Granted)
         {
             return PublishKey.Unauthorized(context, access);

@@ -5,8 +5,9 @@ using Microsoft.Net.Http.Headers;
 namespace RealtimeDemo.Publishing;
 
 /// <summary>
-/// The optional publish key (<see cref="PublishingOptions.PublishKey"/>): presented as <c>Authorization: Bearer …</c>,
-/// or, on a WebSocket URL, as <c>?token=…</c> (browsers cannot set headers on a WebSocket). Only publishing needs it.
+/// The optional publish key (<see cref="PublishingOptions.PublishKey"/>): presented as <c>X-Publish-Key: …</c>, as
+/// <c>Authorization: Bearer …</c> while reader tokens are off (on, that header carries the reader's token), or, on a
+/// WebSocket URL, as <c>?token=…</c> (browsers cannot set headers on a WebSocket). Only publishing needs it.
 /// </summary>
 /// <remarks>
 /// The key never reaches the logs: request logging writes the path without the query, and the framework's own
@@ -29,15 +30,18 @@ internal static class PublishKey
     /// <summary>Whether publishing needs the key on this host.</summary>
     public static bool IsRequired(PublishingOptions options) => options.PublishKey is not null;
 
+    public const string HeaderName = "X-Publish-Key";
+
     /// <param name="allowQueryToken">Whether a <c>token</c> query parameter counts (WebSocket upgrades only).</param>
-    public static Check Verify(HttpRequest request, PublishingOptions options, bool allowQueryToken)
+    /// <param name="bearerIsReaderToken">Whether reader tokens are required: then a bearer token is one, not the key.</param>
+    public static Check Verify(HttpRequest request, PublishingOptions options, bool allowQueryToken, bool bearerIsReaderToken)
     {
         if (options.PublishKey is not { } key)
         {
             return Check.Granted;
         }
 
-        var presented = Presented(request, allowQueryToken);
+        var presented = Presented(request, allowQueryToken, bearerIsReaderToken);
         if (presented is null)
         {
             return Check.Missing;
@@ -49,11 +53,16 @@ internal static class PublishKey
             : Check.Wrong;
     }
 
-    private static string? Presented(HttpRequest request, bool allowQueryToken)
+    private static string? Presented(HttpRequest request, bool allowQueryToken, bool bearerIsReaderToken)
     {
+        if (request.Headers.TryGetValue(HeaderName, out var header))
+        {
+            return header.ToString().Trim();
+        }
+
         var authorization = request.Headers.Authorization.ToString();
         const string Bearer = "Bearer ";
-        if (authorization.StartsWith(Bearer, StringComparison.OrdinalIgnoreCase))
+        if (!bearerIsReaderToken && authorization.StartsWith(Bearer, StringComparison.OrdinalIgnoreCase))
         {
             return authorization[Bearer.Length..].Trim();
         }
@@ -74,6 +83,7 @@ internal static class PublishKey
             title: "Publish key required",
             detail: check == Check.Wrong
                 ? "The publish key presented is not this host's."
-                : "This host requires its publish key to publish: send Authorization: Bearer <key>.");
+                : $"This host requires its publish key to publish: send {HeaderName}: <key> (or Authorization: Bearer <key> "
+                    + "where reader tokens are off).");
     }
 }

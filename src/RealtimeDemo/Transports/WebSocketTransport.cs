@@ -34,6 +34,7 @@ internal static partial class WebSocketTransport
         IEventLog log,
         IOptions<TransportOptions> options,
         IOptions<PublishingOptions> publishingOptions,
+        IOptions<ReaderTokenOptions> tokenOptions,
         TransportStats stats,
         TimeProvider time,
         PublishRateLimiter publishLimit,
@@ -58,7 +59,7 @@ internal static partial class WebSocketTransport
 
         // Reading needs no key; a wrong key is refused before the upgrade, a missing one only when the client publishes.
         var settings = options.Value;
-        var access = PublishKey.Verify(context.Request, publishingOptions.Value, allowQueryToken: true);
+        var access = PublishKey.Verify(context.Request, publishingOptions.Value, allowQueryToken: true, tokenOptions.Value.RequireReaderToken);
         if (access == PublishKey.Check.Wrong)
         {
             await PublishKey.Unauthorized(context, access).ExecuteAsync(context);
