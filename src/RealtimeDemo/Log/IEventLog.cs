@@ -25,7 +25,8 @@ public interface IEventLog
     /// <summary>Appends an event with the next <c>seq</c> and returns it, encoded and stored.</summary>
     /// <param name="type">A valid event type (see <see cref="PublishRequest"/>).</param>
     /// <param name="data">A JSON object; it is copied, so the caller may dispose its document afterwards.</param>
-    ValueTask<StoredEvent> AppendAsync(string type, JsonElement data, CancellationToken cancellationToken = default);
+    /// <param name="by">The signed-in publisher's name, stored and delivered as the event's <c>by</c>; null for none.</param>
+    ValueTask<StoredEvent> AppendAsync(string type, JsonElement data, CancellationToken cancellationToken = default, string? by = null);
 
     /// <summary>
     /// Copies the events after <paramref name="after"/> into <paramref name="destination"/>, oldest first,

@@ -29,12 +29,12 @@ public sealed class InMemoryEventLog : IEventLog
 
     public AppendSignal Appended { get; } = new();
 
-    public ValueTask<StoredEvent> AppendAsync(string type, JsonElement data, CancellationToken cancellationToken = default)
+    public ValueTask<StoredEvent> AppendAsync(string type, JsonElement data, CancellationToken cancellationToken = default, string? by = null)
     {
         StoredEvent stored;
         lock (_appendLock)
         {
-            stored = StoredEvent.Create(new EventCursor(Epoch, _ring.Head.Seq + 1), type, data, _time.GetUtcNow());
+            stored = StoredEvent.Create(new EventCursor(Epoch, _ring.Head.Seq + 1), type, data, _time.GetUtcNow(), by);
             _ring.Add(stored);
         }
 

@@ -41,8 +41,8 @@ public sealed class StoredEvent
     public DateTimeOffset Time { get; }
 
     /// <summary>
-    /// The event as compact UTF-8 JSON, <c>{"id","seq","type","data","time"}</c>: a poll body entry,
-    /// a WebSocket text frame, an SSE data line.
+    /// The event as compact UTF-8 JSON, <c>{"id","seq","type","data","time"}</c>, with <c>"by"</c> after
+    /// <c>time</c> when a signed-in reader published it: a poll body entry, a WebSocket text frame, an SSE data line.
     /// </summary>
     public ReadOnlyMemory<byte> Json => _frame.AsMemory(_jsonStart, _jsonLength);
 
@@ -58,7 +58,8 @@ public sealed class StoredEvent
         time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 
     /// <summary>Encodes an event once: JSON and SSE frame share one array.</summary>
-    public static StoredEvent Create(EventCursor cursor, string type, JsonElement data, DateTimeOffset time)
+    /// <param name="by">The name of the signed-in reader who published it; null (no field) otherwise.</param>
+    public static StoredEvent Create(EventCursor cursor, string type, JsonElement data, DateTimeOffset time, string? by = null)
     {
         if (data.ValueKind != JsonValueKind.Object)
         {
@@ -82,6 +83,11 @@ public sealed class StoredEvent
             json.WritePropertyName("data"u8);
             data.WriteTo(json);
             json.WriteString("time"u8, FormatTime(time));
+            if (by is not null)
+            {
+                json.WriteString("by"u8, by);
+            }
+
             json.WriteEndObject();
         }
 

@@ -68,7 +68,8 @@ internal static class PublishEndpoint
                 return error.IsTooLarge ? Problems.TooLarge(error.Field, error.Message) : Problems.Invalid(error.Field, error.Message);
             }
 
-            var stored = await log.AppendAsync(publish.Type, publish.Data, cancellationToken);
+            // Stamped with the signed-in publisher's name, which only the token can give: readers may trust it.
+            var stored = await log.AppendAsync(publish.Type, publish.Data, cancellationToken, ReaderToken.Name(context));
             return new JsonBytesResult(stored.Json, StatusCodes.Status201Created);
         }
         finally

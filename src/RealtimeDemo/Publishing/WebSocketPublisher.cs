@@ -10,8 +10,9 @@ namespace RealtimeDemo.Publishing;
 /// <c>POST /api/events</c> would, read by the same rules, and is held to the same key and rate limit. One per socket.
 /// </summary>
 /// <param name="keyPresented">Whether the upgrade presented the publish key (or none is needed).</param>
+/// <param name="publisher">The signed-in reader's name from the upgrade's token, stamped on each publish; null without one.</param>
 internal sealed class WebSocketPublisher(
-    IEventLog log, PublishingOptions settings, bool keyPresented, PublishRateLimiter rateLimit, HttpContext context)
+    IEventLog log, PublishingOptions settings, bool keyPresented, string? publisher, PublishRateLimiter rateLimit, HttpContext context)
 {
     /// <summary>The largest message the socket may take: a publish body, with the same limit as a POST's.</summary>
     public int MaxMessageBytes => settings.MaxPublishBodyBytes;
@@ -48,7 +49,7 @@ internal sealed class WebSocketPublisher(
     {
         try
         {
-            await log.AppendAsync(publish.Type, publish.Data, cancellationToken);
+            await log.AppendAsync(publish.Type, publish.Data, cancellationToken, publisher);
             return WebSocketPublishResult.Published;
         }
         catch (EventLogUnavailableException exception)

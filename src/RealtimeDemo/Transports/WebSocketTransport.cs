@@ -75,7 +75,8 @@ internal static partial class WebSocketTransport
         using var connection = stats.Open(Transport.WebSocket);
         using var watch = watchdog.Start(Transport.WebSocket, connection, context);
         using var reader = new CursorReader(log, cursor, settings.ReadBatchSize, time, longLived: true);
-        var publisher = new WebSocketPublisher(log, publishingOptions.Value, access == PublishKey.Check.Granted, publishLimit, context);
+        var publisher = new WebSocketPublisher(
+            log, publishingOptions.Value, access == PublishKey.Check.Granted, ReaderToken.Name(context), publishLimit, context);
         var session = new Session(socket, log, reader, settings.HeartbeatInterval, connection, watch, publisher, logger, context.RequestAborted);
         await session.RunAsync(ControlMessages.Welcome(cursor, log.Epoch, time.GetUtcNow(), settings.HeartbeatInterval), lifetime.ApplicationStopping);
     }

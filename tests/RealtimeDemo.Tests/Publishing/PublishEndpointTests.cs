@@ -315,7 +315,7 @@ public sealed class PublishEndpointTests : IAsyncDisposable
 
         public AppendSignal Appended => log.Appended;
 
-        public ValueTask<StoredEvent> AppendAsync(string type, JsonElement data, CancellationToken cancellationToken = default) =>
+        public ValueTask<StoredEvent> AppendAsync(string type, JsonElement data, CancellationToken cancellationToken = default, string? by = null) =>
             throw new EventLogUnavailableException("The event log cannot be reached", new TimeoutException("No answer."));
 
         public LogRead Read(EventCursor after, Span<StoredEvent> destination) => log.Read(after, destination);

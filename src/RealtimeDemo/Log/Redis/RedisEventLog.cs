@@ -77,7 +77,7 @@ public sealed partial class RedisEventLog : BackgroundService, IEventLog
     /// publishes here and then reads here finds its own event.
     /// </summary>
     /// <exception cref="EventLogUnavailableException">Redis cannot be reached or did not answer in time.</exception>
-    public async ValueTask<StoredEvent> AppendAsync(string type, JsonElement data, CancellationToken cancellationToken = default)
+    public async ValueTask<StoredEvent> AppendAsync(string type, JsonElement data, CancellationToken cancellationToken = default, string? by = null)
     {
         if (data.ValueKind != JsonValueKind.Object)
         {
@@ -88,7 +88,7 @@ public sealed partial class RedisEventLog : BackgroundService, IEventLog
         (string Epoch, long Seq) appended;
         try
         {
-            appended = await _stream.AppendAsync(Head, type, JsonSerializer.SerializeToUtf8Bytes(data), time.ToUnixTimeMilliseconds());
+            appended = await _stream.AppendAsync(Head, type, JsonSerializer.SerializeToUtf8Bytes(data), time.ToUnixTimeMilliseconds(), by);
         }
         catch (RedisException exception)
         {
@@ -103,7 +103,7 @@ public sealed partial class RedisEventLog : BackgroundService, IEventLog
 
         var cursor = new EventCursor(appended.Epoch, appended.Seq);
         Announce(cursor);
-        return await WaitForAsync(cursor, cancellationToken) ?? StoredEvent.Create(cursor, type, data, time);
+        return await WaitForAsync(cursor, cancellationToken) ?? StoredEvent.Create(cursor, type, data, time, by);
     }
 
     /// <summary>Learns the stream's epoch and fills the window before the host serves, so first clients get real cursors.</summary>
@@ -253,7 +253,7 @@ public sealed partial class RedisEventLog : BackgroundService, IEventLog
     // Every host decodes the same stored bytes, so all of them serve byte-identical events.
     private static StoredEvent? TryDecode(string epoch, StreamEntry entry)
     {
-        if (entry is not { Type: { } type, Data: { } bytes })
+        if (entry is not { Type: { } type, Data: { } bytes, By: var by })
         {
             return null;
         }
@@ -262,7 +262,7 @@ public sealed partial class RedisEventLog : BackgroundService, IEventLog
         {
             using var data = JsonDocument.Parse(bytes);
             return data.RootElement.ValueKind == JsonValueKind.Object
-                ? StoredEvent.Create(new EventCursor(epoch, entry.Seq), type, data.RootElement, DateTimeOffset.FromUnixTimeMilliseconds(entry.TimeMilliseconds))
+                ? StoredEvent.Create(new EventCursor(epoch, entry.Seq), type, data.RootElement, DateTimeOffset.FromUnixTimeMilliseconds(entry.TimeMilliseconds), by)
                 : null;
         }
         catch (JsonException)

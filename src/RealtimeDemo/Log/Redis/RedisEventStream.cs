@@ -5,9 +5,10 @@ namespace RealtimeDemo.Log.Redis;
 
 /// <summary>
 /// One entry of the shared stream as Redis holds it: the event's place and what every host encodes it from
-/// (<paramref name="Type"/> and <paramref name="Data"/> are null in an entry that is not ours to read).
+/// (<paramref name="Type"/> and <paramref name="Data"/> are null in an entry that is not ours to read;
+/// <paramref name="By"/>, the signed-in publisher's name, is null in an entry without one).
 /// </summary>
-public readonly record struct StreamEntry(long Seq, string? Type, byte[]? Data, long TimeMilliseconds);
+public readonly record struct StreamEntry(long Seq, string? Type, byte[]? Data, long TimeMilliseconds, string? By = null);
 
 /// <summary>
 /// What one read of the shared stream found: its epoch, its newest seq, the entries asked for, and the seq just before
@@ -49,11 +50,17 @@ public sealed class RedisEventStream(IConnectionMultiplexer redis, string keyPre
         local start = tonumber(redis.call('HGET', KEYS[1], 'start')) or 0
         """;
 
-    // ARGV 4-7: retention, type, data, time (ms). The id is the seq, so the stream stays in seq order; trimming is
-    // approximate (whole nodes, cheap), and never below the retention.
+    // ARGV 4-8: retention, type, data, time (ms), publisher ('' for none: the entry then has no 'by' field). The id is
+    // the seq, so the stream stays in seq order; trimming is approximate (whole nodes, cheap), and never below the
+    // retention.
     private const string AppendScript = EnsureEpoch + "\n" + """
         local seq = redis.call('HINCRBY', KEYS[1], 'seq', 1)
-        redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], seq .. '-0', 'type', ARGV[5], 'data', ARGV[6], 'time', ARGV[7])
+        local fields = { 'type', ARGV[5], 'data', ARGV[6], 'time', ARGV[7] }
+        if ARGV[8] ~= '' then
+            table.insert(fields, 'by')
+            table.insert(fields, ARGV[8])
+        end
+        redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], seq .. '-0', unpack(fields))
         redis.call('PUBLISH', KEYS[3], epoch .. '-' .. seq)
         return { epoch, seq }
         """;
@@ -109,14 +116,14 @@ public sealed class RedisEventStream(IConnectionMultiplexer redis, string keyPre
 
     /// <summary>
     /// Appends an event with the next seq of the shared stream; returns the stream's epoch and that seq.
-    /// <paramref name="held"/> is the newest event the calling host holds.
+    /// <paramref name="held"/> is the newest event the calling host holds; <paramref name="by"/> the signed-in publisher.
     /// </summary>
-    public async Task<(string Epoch, long Seq)> AppendAsync(EventCursor held, string type, byte[] data, long timeMilliseconds)
+    public async Task<(string Epoch, long Seq)> AppendAsync(EventCursor held, string type, byte[] data, long timeMilliseconds, string? by = null)
     {
         var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(
             AppendScript,
             _keys,
-            [EventCursor.NewEpoch(), held.Epoch, held.Seq, retention, type, data, timeMilliseconds]))!;
+            [EventCursor.NewEpoch(), held.Epoch, held.Seq, retention, type, data, timeMilliseconds, by ?? ""]))!;
         return ((string)result[0]!, (long)result[1]);
     }
 
@@ -146,6 +153,7 @@ public sealed class RedisEventStream(IConnectionMultiplexer redis, string keyPre
         var fields = (RedisResult[])parts[1]!;
         string? type = null;
         byte[]? data = null;
+        string? by = null;
         long time = 0;
         for (var i = 0; i + 1 < fields.Length; i += 2)
         {
@@ -154,10 +162,11 @@ public sealed class RedisEventStream(IConnectionMultiplexer redis, string keyPre
                 case "type": type = (string)fields[i + 1]!; break;
                 case "data": data = (byte[])fields[i + 1]!; break;
                 case "time": time = (long)fields[i + 1]; break;
+                case "by": by = (string?)fields[i + 1]; break;
             }
         }
 
         var seq = long.Parse(id.AsSpan(0, id.IndexOf('-')), NumberStyles.None, CultureInfo.InvariantCulture);
-        return new StreamEntry(seq, type, data, time);
+        return new StreamEntry(seq, type, data, time, by);
     }
 }
