@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using System.Net.WebSockets;
+using System.Text.RegularExpressions;
 using RealtimeDemo.Tests.Infrastructure;
 
 namespace RealtimeDemo.Tests.Tokens;
@@ -17,6 +18,26 @@ public sealed class TokenLogTests : IAsyncDisposable
             services: _logs.Register);
 
     public ValueTask DisposeAsync() => _app.DisposeAsync();
+
+    [Fact]
+    public async Task DeployedNginxLogsRequestsWithoutTheirQuery()
+    {
+        var deployed = await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "nginx", "deployed-nginx.conf"), TestClients.Deadline());
+        var configuration = string.Join('\n', deployed.Split('\n').Where(line => !line.TrimStart().StartsWith('#')));
+
+        // Every access log uses the project's format, and that format names the path alone.
+        var format = Regex.Match(configuration, @"log_format\s+realtimedemo\s+(?<format>[^;]*);");
+        Assert.True(format.Success, "deploy/nginx.conf defines no log_format realtimedemo");
+        Assert.Contains("$uri", format.Groups["format"].Value, StringComparison.Ordinal);
+        foreach (var withQuery in new[] { "$request ", "$request\"", "$request_uri", "$args", "$query_string", "$arg_" })
+        {
+            Assert.DoesNotContain(withQuery, format.Groups["format"].Value, StringComparison.Ordinal);
+        }
+
+        var accessLogs = Regex.Matches(configuration, @"access_log\s+(?<value>[^;]*);").Select(match => match.Groups["value"].Value.Trim()).ToList();
+        Assert.NotEmpty(accessLogs);
+        Assert.All(accessLogs, value => Assert.True(value == "off" || value.EndsWith(" realtimedemo", StringComparison.Ordinal), value));
+    }
 
     [Fact]
     public async Task TokensInHeadersAndQueriesNeverReachTheLogs()
