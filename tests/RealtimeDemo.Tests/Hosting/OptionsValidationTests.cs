@@ -60,6 +60,7 @@ public sealed class OptionsValidationTests
     [Theory]
     [InlineData("Realtime__HeartbeatInterval", "banana", "HeartbeatInterval")]
     [InlineData("Realtime__Store", "Redis", "ConnectionStrings:Redis")]
+    [InlineData("Realtime__RequireReaderToken", "true", "Realtime:TokenSigningKey")]
     public async Task HostWithABadSettingExitsAtStartNamingIt(string variable, string value, string named)
     {
         await using var host = new HostProcess(new Dictionary<string, string?> { [variable] = value });
