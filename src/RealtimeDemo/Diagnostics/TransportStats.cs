@@ -129,4 +129,5 @@ public static class EndReason
     public const string Timeout = "timeout with nothing new";
     public const string Error = "error";
     public const string SlowReader = "dropped: the client stopped reading";
+    public const string TokenExpired = "token expired";
 }

@@ -21,6 +21,7 @@ public static class ReaderTokenServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<ReaderTokenIssuer>();
         services.AddSingleton<ReaderTokenValidator>();
+        services.AddSingleton<IReaderTokenCheck>(provider => provider.GetRequiredService<ReaderTokenValidator>());
         if (!IsRequired(configuration))
         {
             return services;

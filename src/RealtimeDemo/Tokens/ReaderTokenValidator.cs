@@ -21,7 +21,7 @@ public sealed record ReaderTokenCheck(string? Name, DateTimeOffset? ExpiresAt, s
 /// Checks a token outside the request pipeline (one a client sends on an open WebSocket), by exactly the rules the
 /// bearer handler applies to requests.
 /// </summary>
-public sealed class ReaderTokenValidator(IOptions<ReaderTokenOptions> options, IOptionsMonitor<JwtBearerOptions> bearerOptions)
+public sealed class ReaderTokenValidator(IOptions<ReaderTokenOptions> options, IOptionsMonitor<JwtBearerOptions> bearerOptions) : IReaderTokenCheck
 {
     public async Task<ReaderTokenCheck> ValidateAsync(string token, CancellationToken cancellationToken = default)
     {

@@ -6,7 +6,8 @@ namespace RealtimeDemo.Transports;
 
 /// <summary>
 /// The messages a stream sends besides events, told apart from them by a <c>control</c> field
-/// (events have <c>type</c>): <c>welcome</c>, <c>heartbeat</c>, <c>gap</c> and <c>error</c>.
+/// (events have <c>type</c>): <c>welcome</c>, <c>heartbeat</c>, <c>gap</c>, <c>error</c>, and for signed-in readers
+/// <c>expired</c> and <c>refreshed</c>.
 /// </summary>
 internal static class ControlMessages
 {
@@ -56,6 +57,20 @@ internal static class ControlMessages
         json.WriteString("control"u8, "error"u8);
         json.WriteString("field"u8, field);
         json.WriteString("message"u8, message);
+    });
+
+    /// <summary>The reader token the stream was opened with expired at <paramref name="expiresAt"/>: the stream ends here.</summary>
+    public static byte[] Expired(DateTimeOffset expiresAt) => Write(json =>
+    {
+        json.WriteString("control"u8, "expired"u8);
+        json.WriteString("expiresAt"u8, StoredEvent.FormatTime(expiresAt));
+    });
+
+    /// <summary>A WebSocket's refresh was accepted: the connection now lasts until <paramref name="expiresAt"/>.</summary>
+    public static byte[] Refreshed(DateTimeOffset expiresAt) => Write(json =>
+    {
+        json.WriteString("control"u8, "refreshed"u8);
+        json.WriteString("expiresAt"u8, StoredEvent.FormatTime(expiresAt));
     });
 
     private static byte[] Write(Action<Utf8JsonWriter> body)

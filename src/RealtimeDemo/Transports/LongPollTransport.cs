@@ -48,15 +48,19 @@ internal static class LongPollTransport
         using var connection = stats.Open(Transport.LongPoll);
         using var reader = new CursorReader(log, cursor, options.Value.ReadBatchSize, time);
         var (events, gap) = reader.Read();
+        var expired = false;
         if (events.IsEmpty && gap == GapReason.None)
         {
-            // A shutting-down host answers at once (empty), so clients move to the next host without waiting out the timeout.
-            using var heldUntil = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
+            // A shutting-down host answers at once (empty), so clients move to the next host without waiting out the
+            // timeout; a reader token's expiry ends the hold as well: nothing is delivered past it.
+            using var expiry = ConnectionExpiry.Start(ReaderToken.ExpiresAt(context), time);
+            using var heldUntil = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping, expiry.Passed);
             try
             {
                 if (await reader.WaitAsync(wait, heldUntil.Token))
                 {
-                    (events, gap) = reader.Read();
+                    expired = expiry.HasPassed;
+                    (events, gap) = expired ? (ReadOnlyMemory<StoredEvent>.Empty, GapReason.None) : reader.Read();
                 }
             }
             catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
@@ -68,13 +72,19 @@ internal static class LongPollTransport
             {
                 // Answered below, empty.
             }
+            catch (OperationCanceledException) when (expiry.HasPassed)
+            {
+                expired = true;
+            }
         }
 
         connection.CountDelivered(events.Length);
         if (events.IsEmpty)
         {
             stats.CountEmptyResponse(Transport.LongPoll);
-            connection.End(lifetime.ApplicationStopping.IsCancellationRequested ? EndReason.ServerShutdown : EndReason.Timeout);
+            connection.End(lifetime.ApplicationStopping.IsCancellationRequested ? EndReason.ServerShutdown
+                : expired ? EndReason.TokenExpired
+                : EndReason.Timeout);
         }
         else
         {

@@ -70,9 +70,14 @@ internal static class SseTransport
         using var connection = stats.Open(Transport.Sse);
         using var watch = watchdog.Start(Transport.Sse, connection, context);
         using var streamEnd = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
+        using var expiry = ConnectionExpiry.Start(ReaderToken.ExpiresAt(context), time);
+
+        // The token's expiry ends the wait for events, not a write in flight: only a stream with one needs its own token.
+        using var waitEnd = expiry.Passed.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(streamEnd.Token, expiry.Passed) : null;
         using var reader = new CursorReader(log, cursor, settings.ReadBatchSize, time, longLived: true);
         var writer = response.BodyWriter;
         var cancellationToken = streamEnd.Token;
+        var waitToken = waitEnd?.Token ?? cancellationToken;
         try
         {
             writer.Write(Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"retry: {(long)settings.SseRetry.TotalMilliseconds}\n\n")));
@@ -85,6 +90,15 @@ internal static class SseTransport
             while (true)
             {
                 var (events, gap) = reader.Read();
+
+                // Checked before every batch is written: nothing is delivered past the token's expiry. What was read
+                // is not sent; the client resumes from the last id it received.
+                if (expiry.HasPassed)
+                {
+                    await ExpireAsync(writer, expiry, connection, watch, cancellationToken);
+                    return;
+                }
+
                 if (gap is not GapReason.None)
                 {
                     // The gap carries an id too, so a browser that reconnects before the next event resumes after the gap.
@@ -113,7 +127,8 @@ internal static class SseTransport
                 }
 
                 // The heartbeat is the wait's timeout: the reader's waiter keeps one timer for the stream's whole life.
-                if (!await reader.WaitAsync(settings.HeartbeatInterval, cancellationToken))
+                // A token's expiry ends the wait too (it throws), and the next turn of the loop ends the stream.
+                if (!await reader.WaitAsync(settings.HeartbeatInterval, waitToken) && !expiry.HasPassed)
                 {
                     // After a silent interval, a named event: it keeps proxies and load balancers from cutting the
                     // stream, tells the client the stream is alive, and shows it the head to compare its cursor with.
@@ -129,6 +144,29 @@ internal static class SseTransport
         catch (OperationCanceledException) when (streamEnd.IsCancellationRequested)
         {
             connection.End(context.RequestAborted.IsCancellationRequested ? EndReason.ClientClosed : EndReason.ServerShutdown);
+        }
+        catch (OperationCanceledException) when (expiry.HasPassed)
+        {
+            await ExpireAsync(writer, expiry, connection, watch, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// Ends a stream whose reader token expired with a named event saying so (without an id, like every control
+    /// event). The client signs in again and resumes from its last id.
+    /// </summary>
+    private static async Task ExpireAsync(
+        PipeWriter writer, ConnectionExpiry expiry, TransportStats.OpenConnection connection, SlowReaderWatchdog.Watch watch, CancellationToken cancellationToken)
+    {
+        connection.End(EndReason.TokenExpired);
+        WriteControl(writer, "expired"u8, ControlMessages.Expired(expiry.ExpiresAt!.Value));
+        try
+        {
+            await FlushAsync(writer, watch, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The client left or the host is stopping at the same moment: the stream ends either way.
         }
     }
 

@@ -13,11 +13,15 @@ namespace RealtimeDemo.Transports;
 
 /// <summary>
 /// Raw WebSockets, <c>/ws?after=…</c>: one JSON event per text frame, control messages (<c>welcome</c>,
-/// <c>heartbeat</c>, <c>gap</c>, <c>error</c>) told apart by a <c>control</c> field, and the client may publish on the
-/// same socket.
+/// <c>heartbeat</c>, <c>gap</c>, <c>error</c>, <c>refreshed</c>) told apart by a <c>control</c> field, and the client
+/// may publish on the same socket. A connection opened with a reader token closes at its expiry (4401), unless the
+/// client refreshes it in place first.
 /// </summary>
 internal static partial class WebSocketTransport
 {
+    /// <summary>The close code of a connection whose reader token expired: 4000-4999 are the application's, and 401 says why.</summary>
+    private const WebSocketCloseStatus TokenExpired = (WebSocketCloseStatus)4401;
+
     /// <summary>How long a closing server waits for the client to answer its close frame before dropping it.</summary>
     private static readonly TimeSpan CloseHandshakeTimeout = TimeSpan.FromSeconds(5);
 
@@ -75,9 +79,15 @@ internal static partial class WebSocketTransport
         using var connection = stats.Open(Transport.WebSocket);
         using var watch = watchdog.Start(Transport.WebSocket, connection, context);
         using var reader = new CursorReader(log, cursor, settings.ReadBatchSize, time, longLived: true);
+        using var expiry = ConnectionExpiry.Start(ReaderToken.ExpiresAt(context), time);
+
+        // Only a connection opened with a reader token can refresh it; elsewhere a refresh is an unknown message.
+        var tokenCheck = expiry.ExpiresAt is null ? null : context.RequestServices.GetService<IReaderTokenCheck>();
+        var name = ReaderToken.Name(context);
         var publisher = new WebSocketPublisher(
-            log, publishingOptions.Value, access == PublishKey.Check.Granted, ReaderToken.Name(context), publishLimit, context);
-        var session = new Session(socket, log, reader, settings.HeartbeatInterval, connection, watch, publisher, logger, context.RequestAborted);
+            log, publishingOptions.Value, access == PublishKey.Check.Granted, name, publishLimit, context, acceptsRefresh: tokenCheck is not null);
+        var session = new Session(
+            socket, log, reader, settings.HeartbeatInterval, connection, watch, publisher, expiry, tokenCheck, name, logger, context.RequestAborted);
         await session.RunAsync(ControlMessages.Welcome(cursor, log.Epoch, time.GetUtcNow(), settings.HeartbeatInterval), lifetime.ApplicationStopping);
     }
 
@@ -104,6 +114,9 @@ internal static partial class WebSocketTransport
         TransportStats.OpenConnection connection,
         SlowReaderWatchdog.Watch watch,
         WebSocketPublisher publisher,
+        ConnectionExpiry expiry,
+        IReaderTokenCheck? tokenCheck,
+        string? readerName,
         ILogger logger,
         CancellationToken aborted)
     {
@@ -127,9 +140,12 @@ internal static partial class WebSocketTransport
 
             // Never cancelled by shutdown: it stays to read the client's answer to our close frame.
             var receiving = ReceiveLoopAsync();
+
+            // The token's expiry stops the event stream too; only a connection with one needs a token of its own for it.
+            using var sendStop = expiry.Passed.CanBeCanceled ? CancellationTokenSource.CreateLinkedTokenSource(stop.Token, expiry.Passed) : null;
             try
             {
-                await SendLoopAsync(stop.Token);
+                await SendLoopAsync(sendStop?.Token ?? stop.Token);
             }
             catch (Exception exception) when (exception is OperationCanceledException or WebSocketException or IOException)
             {
@@ -141,6 +157,12 @@ internal static partial class WebSocketTransport
                 // Going away (1001): the client reconnects, to this host once it is back or to another, and resumes.
                 connection.End(EndReason.ServerShutdown);
                 await CloseQuietlyAsync(WebSocketCloseStatus.EndpointUnavailable, "server shutting down");
+            }
+            else if (expiry.HasPassed && !_stopSending.IsCancellationRequested)
+            {
+                // The client signs in again and resumes from its cursor (or refreshes in place next time, before expiry).
+                connection.End(EndReason.TokenExpired);
+                await CloseQuietlyAsync(TokenExpired, "token expired");
             }
 
             connection.End(EndReason.ClientClosed);
@@ -159,6 +181,13 @@ internal static partial class WebSocketTransport
             while (!stop.IsCancellationRequested)
             {
                 var (events, gap) = reader.Read();
+
+                // Checked before every batch: nothing is sent past the token's expiry (the connection then closes).
+                if (expiry.HasPassed)
+                {
+                    return;
+                }
+
                 if (gap is not GapReason.None)
                 {
                     await SendAsync(ControlMessages.Gap(gap, reader.ResumedFrom(events)), stop);
@@ -168,7 +197,7 @@ internal static partial class WebSocketTransport
                 {
                     // As on SSE, the heartbeat is the wait's timeout. Protocol pings keep the connection open, but a
                     // page cannot see them: this message is what tells it the stream is alive, and where the head is.
-                    if (!await reader.WaitAsync(heartbeat, stop))
+                    if (!await reader.WaitAsync(heartbeat, stop) && !expiry.HasPassed)
                     {
                         await SendAsync(ControlMessages.Heartbeat(log.Head), stop);
                     }
@@ -288,12 +317,18 @@ internal static partial class WebSocketTransport
         }
 
         /// <summary>
-        /// Takes a client's message (a publish); a refusal earns an error frame and the socket stays open. False when
-        /// the connection was closed instead: a publish without the key.
+        /// Takes a client's message (a publish or a refresh); a refusal earns an error frame and the socket stays open.
+        /// False when the connection was closed instead: a publish without the key.
         /// </summary>
         private async Task<bool> HandleMessageAsync(ReadOnlyMemory<byte> message)
         {
-            var result = await publisher.PublishAsync(message, aborted);
+            var result = await publisher.TakeAsync(message, aborted);
+            if (result.RefreshToken is { } token)
+            {
+                await RefreshAsync(token);
+                return true;
+            }
+
             if (result.IsKeyMissing)
             {
                 await RefuseAsync(WebSocketCloseStatus.PolicyViolation, "publishing requires the publish key (?token= or a bearer token)");
@@ -306,6 +341,25 @@ internal static partial class WebSocketTransport
             }
 
             return true;
+        }
+
+        /// <summary>
+        /// Moves the connection's expiry to a new token's, if the token is valid and names the connection's reader, and
+        /// says so (<c>refreshed</c>); otherwise an error frame, and the old expiry stands.
+        /// </summary>
+        private async Task RefreshAsync(string token)
+        {
+            var (name, expiresAt, error) = await tokenCheck!.ValidateAsync(token, aborted);
+            var answer = error is not null ? ControlMessages.Error("token", error)
+                : !string.Equals(name, readerName, StringComparison.Ordinal) ? ControlMessages.Error("token", "token names another reader than this connection's")
+                : expiresAt is not { } at ? ControlMessages.Error("token", "token has no expiry")
+                : expiry.TryMove(at) ? ControlMessages.Refreshed(at)
+                : expiry.HasPassed ? null // too late: the connection is closing with 4401
+                : ControlMessages.Error("token", "token has expired");
+            if (answer is not null)
+            {
+                await SendAsync(answer, aborted);
+            }
         }
 
         private async Task SendAsync(byte[] message, CancellationToken lockWait)
