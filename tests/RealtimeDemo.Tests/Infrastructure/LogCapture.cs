@@ -55,4 +55,19 @@ public sealed class LogCapture : ILogEventSink
             return found.Task.WaitAsync(cancellationToken);
         }
     }
+
+    /// <summary>
+    /// Waits until an accepted WebSocket's connection has ended and a refused upgrade (<c>401</c> on <c>/ws</c>) has
+    /// its request line: the last lines a test that opened both will see.
+    /// </summary>
+    public async Task WaitForWebSocketEndAndRefusedUpgradeAsync(CancellationToken cancellationToken)
+    {
+        await WaitForAsync(
+            e => e.MessageTemplate.Text.Contains("connection ended", StringComparison.Ordinal) && e.Properties["Transport"].ToString() == "\"websocket\"",
+            cancellationToken);
+        await WaitForAsync(
+            e => e.Properties.TryGetValue("RequestPath", out var path) && path.ToString() == "\"/ws\""
+                && e.Properties.TryGetValue("StatusCode", out var status) && status.ToString() == "401",
+            cancellationToken);
+    }
 }

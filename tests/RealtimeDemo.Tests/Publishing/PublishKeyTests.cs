@@ -185,13 +185,7 @@ public sealed class PublishKeyTests : IAsyncDisposable
         }
 
         // Every request above has its line; the WebSocket's is written once its connection has ended.
-        await _logs.WaitForAsync(
-            e => e.MessageTemplate.Text.Contains("connection ended", StringComparison.Ordinal) && e.Properties["Transport"].ToString() == "\"websocket\"",
-            cancellationToken);
-        await _logs.WaitForAsync(
-            e => e.Properties.TryGetValue("RequestPath", out var path) && path.ToString() == "\"/ws\""
-                && e.Properties.TryGetValue("StatusCode", out var status) && status.ToString() == "401",
-            cancellationToken);
+        await _logs.WaitForWebSocketEndAndRefusedUpgradeAsync(cancellationToken);
         var lines = _logs.Lines;
         Assert.Contains(lines, line => line.Contains("RequestPath=\"/api/events\"", StringComparison.Ordinal));
         Assert.DoesNotContain(lines, line => line.Contains(Key, StringComparison.Ordinal) || line.Contains(WrongKey, StringComparison.Ordinal));

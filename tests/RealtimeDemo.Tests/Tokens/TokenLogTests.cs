@@ -70,13 +70,7 @@ public sealed class TokenLogTests : IAsyncDisposable
         }
 
         // Every request has its line by the time the WebSocket's, the last, has ended; a refused upgrade's 401 is there.
-        await _logs.WaitForAsync(
-            e => e.MessageTemplate.Text.Contains("connection ended", StringComparison.Ordinal) && e.Properties["Transport"].ToString() == "\"websocket\"",
-            cancellationToken);
-        await _logs.WaitForAsync(
-            e => e.Properties.TryGetValue("RequestPath", out var path) && path.ToString() == "\"/ws\""
-                && e.Properties.TryGetValue("StatusCode", out var status) && status.ToString() == "401",
-            cancellationToken);
+        await _logs.WaitForWebSocketEndAndRefusedUpgradeAsync(cancellationToken);
         var lines = _logs.Lines;
         Assert.Contains(lines, line => line.Contains("RequestPath=\"/api/sse\"", StringComparison.Ordinal));
         Assert.Contains(lines, line => line.Contains("was not authenticated", StringComparison.Ordinal));
