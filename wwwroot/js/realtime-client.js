@@ -59,6 +59,19 @@ function responseBytes(response, body) {
   return headers + byteLength(body);
 }
 
+// How long a token lasts: its exp minus its iat where it is a JWT (both by the host's clock, so their difference holds
+// on any clock), less a second because both are whole seconds (it may have been issued up to a second after its iat);
+// else until expiresAt by this client's clock.
+function lifetimeOf(token, expiresAt) {
+  try {
+    const payload = JSON.parse(atob(token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
+    if (Number.isFinite(payload.exp) && Number.isFinite(payload.iat) && payload.exp > payload.iat + 1) return (payload.exp - payload.iat - 1) * 1000;
+  } catch {
+    // Not a JWT the client can read: take the host's word for the expiry.
+  }
+  return new Date(expiresAt).getTime() - Date.now();
+}
+
 /**
  * What the four techniques share: start from a cursor, keep it as events arrive, reconnect with backoff, notice a
  * silent path. Options: baseUrl (default: this page's origin), heartbeatMs (what the host is configured for; a
@@ -97,6 +110,7 @@ class Technique {
     clearTimeout(this.#retryTimer);
     clearTimeout(this.#silenceTimer);
     clearTimeout(this.#refreshTimer);
+    this.#credential = null; // started again, it takes a new one, and its renewal with it
     this.disconnect();
     this.sink.state?.('closed');
   }
@@ -122,6 +136,7 @@ class Technique {
   }
 
   #schedule() {
+    clearTimeout(this.#retryTimer);
     this.sink.state?.('reconnecting');
     this.sink.reconnect?.();
     this.#retryTimer = setTimeout(() => this.running && this.connect(), this.#backoff.next());
@@ -153,11 +168,14 @@ class Technique {
     if (!this.getToken) return null;
     if (renew || !this.#credential || this.#credential.expiresAt - Date.now() <= this.#refreshMargin()) {
       const { token, expiresAt } = await this.getToken();
-      this.#credential = { token, expiresAt: new Date(expiresAt).getTime(), issuedAt: Date.now() };
+      // Timed by this client's clock, from the token's lifetime: the host's clock and this one may differ by seconds.
+      const issuedAt = Date.now();
+      this.#credential = { token, expiresAt: issuedAt + lifetimeOf(token, expiresAt), issuedAt };
       this.sink.token?.(this.#credential);
       clearTimeout(this.#refreshTimer);
       if (this.refreshBeforeExpiry) {
-        const due = Math.max(0, this.#credential.expiresAt - this.#refreshMargin() - Date.now());
+        // At least a second apart, whatever the lifetime: renewal must never turn into a loop.
+        const due = Math.max(1000, this.#credential.expiresAt - this.#refreshMargin() - Date.now());
         this.#refreshTimer = setTimeout(() => this.running && this.refreshBeforeExpiry && this.tokenDue(), due);
       }
     }
@@ -189,9 +207,15 @@ class Technique {
   // The host ended the connection at the token's expiry: not a failure; sign in again and resume at once.
   expired() {
     this.#credential = null;
+    this.sink.expired?.();
+    this.reconnectNow();
+  }
+
+  // A planned reconnect (a new token, an expiry): not a failure, so no backoff, and nothing else pending.
+  reconnectNow() {
+    clearTimeout(this.#retryTimer);
     clearTimeout(this.#silenceTimer);
     this.disconnect();
-    this.sink.expired?.();
     if (this.running) this.connect();
   }
 
@@ -343,9 +367,11 @@ export class SseTechnique extends Technique {
   name = 'sse';
   #source = null;
   #attempt = 0;
+  #welcomed = false;
 
   async connect() {
-    const attempt = ++this.#attempt;
+    this.disconnect();
+    const attempt = this.#attempt;
     this.sink.state?.('connecting');
     this.heard();
     let token;
@@ -357,53 +383,63 @@ export class SseTechnique extends Technique {
     }
     if (attempt !== this.#attempt || !this.running) return;
     const source = this.#source = new EventSource(this.url('api/sse', { after: this.cursor, access_token: token }));
-    source.onopen = () => {
+    this.#welcomed = false;
+    // Only the source in use may speak: one replaced or closed is ignored, whatever it still dispatches.
+    const on = (type, handler) => source.addEventListener(type, (message) => {
+      if (source === this.#source) handler(message);
+    });
+    on('open', () => {
       this.sink.request?.();
       this.sink.state?.('open');
-    };
-    source.addEventListener('welcome', (message) => {
-      this.heard();
+    });
+    on('welcome', (message) => {
       this.learn(JSON.parse(message.data));
-      this.heard(); // again, at the pace just learned
+      this.heard(); // at the pace just learned
+      this.#welcomed = true;
       this.worked();
     });
-    source.addEventListener('heartbeat', (message) => {
+    on('heartbeat', (message) => {
       this.heard();
       this.sink.received?.(byteLength(`event: heartbeat\ndata: ${message.data}\n\n`));
       this.sink.heartbeat?.(JSON.parse(message.data));
     });
-    source.onmessage = (message) => {
+    on('message', (message) => {
       this.heard();
       this.sink.received?.(byteLength(`id: ${message.lastEventId}\ndata: ${message.data}\n\n`));
       this.deliver(JSON.parse(message.data));
-    };
-    source.addEventListener('gap', (message) => {
+    });
+    on('gap', (message) => {
       this.heard();
       this.sink.received?.(byteLength(`id: ${message.lastEventId}\nevent: gap\ndata: ${message.data}\n\n`));
       this.signalGap(JSON.parse(message.data));
     });
     // The token ran out: the host ends the stream. EventSource would reconnect to the same URL, with the same
     // expired token in it; a new URL with a new token is ours to open.
-    source.addEventListener('expired', () => this.expired());
-    source.onerror = () => {
-      if (source !== this.#source) return;
-      if (source.readyState === EventSource.CLOSED) {
-        // EventSource gives up on an HTTP error: reconnect ourselves, with backoff.
+    on('expired', () => this.expired());
+    on('error', () => {
+      if (source.readyState === EventSource.CLOSED || !this.#welcomed) {
+        // EventSource gave up (an HTTP error), or this attempt failed before the host said welcome (refused, out of
+        // reach): reconnect ourselves, with backoff.
         this.disconnect();
         this.reconnectLater('refused');
       } else {
-        // EventSource is already reconnecting by itself, with Last-Event-ID, after the server's retry: hint. If it
-        // does not get through, the silence watch ends it and we take over.
+        // A stream that worked dropped: EventSource reconnects by itself, with Last-Event-ID, after the server's
+        // retry. Its next attempt must say welcome again, or we take over.
+        this.#welcomed = false;
         this.sink.state?.('reconnecting');
         this.sink.reconnect?.();
       }
-    };
+    });
   }
 
   // A token in a URL cannot be refreshed in place: shortly before it expires, reconnect with a new one, from the cursor.
   async tokenDue() {
-    this.disconnect();
-    this.connect();
+    try {
+      await this.token(true);
+    } catch {
+      return; // no new token now: at expiry the host ends the stream, and we sign in again then
+    }
+    this.reconnectNow();
   }
 
   disconnect() {
@@ -426,7 +462,8 @@ export class WebSocketTechnique extends Technique {
   }
 
   async connect() {
-    const attempt = ++this.#attempt;
+    this.disconnect();
+    const attempt = this.#attempt;
     this.sink.state?.('connecting');
     this.heard();
     let accessToken;
@@ -582,6 +619,7 @@ export class RealtimeClient {
   // ignores whatever it receives after: the new one starts exactly where it stood.
   #use(index, reason) {
     const from = this.current;
+    clearTimeout(this.#retryTimer);
     this.#leave();
     this.#index = index;
     const name = this.#order[index];
@@ -639,6 +677,7 @@ export class RealtimeClient {
     if (this.#index + 1 < this.#order.length) {
       this.#use(this.#index + 1, why);
     } else if (!everWorked) {
+      this.#stopProbe();
       this.#leave();
       this.sink.state?.('reconnecting');
       this.sink.reconnect?.();
