@@ -331,7 +331,7 @@ internal static partial class WebSocketTransport
 
             if (result.IsKeyMissing)
             {
-                await RefuseAsync(WebSocketCloseStatus.PolicyViolation, "publishing requires the publish key (?token= or a bearer token)");
+                await RefuseAsync(WebSocketCloseStatus.PolicyViolation, "publishing requires the publish key (?token= or X-Publish-Key)");
                 return false;
             }
 
