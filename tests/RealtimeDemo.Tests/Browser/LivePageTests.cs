@@ -206,6 +206,15 @@ public sealed partial class LivePageTests(BrowserFixture browser) : IClassFixtur
     }
 
     [Fact]
+    public async Task WithoutReaderTokensThePageDoesNotAskForAName()
+    {
+        var page = await OpenPageAsync();
+        await Assertions.Expect(page.Locator("#sign-in-form")).ToBeHiddenAsync();
+        await Assertions.Expect(Panel(page, "sse").Locator("[data-field=token]")).ToBeHiddenAsync();
+        AssertNoErrors();
+    }
+
+    [Fact]
     public async Task MarkupInEventTextIsShownAsTextAndNeverRuns()
     {
         var page = await OpenPageAsync();
