@@ -39,17 +39,24 @@ public static class TestTokens
         return (body.RootElement.GetProperty("token").GetString()!, body.RootElement.GetProperty("expiresAt").GetDateTimeOffset());
     }
 
-    /// <summary>A token like the host's own, but signed with another key.</summary>
-    public static string Forged(string name = "ada") => Sign(name, OtherKey, DateTimeOffset.UtcNow.AddMinutes(5));
+    /// <summary>
+    /// A token like the host's own, but signed with another key: valid from <paramref name="issuedAt"/> (default the
+    /// real clock's now; give a fake host clock's, so that only the key is wrong) for five minutes.
+    /// </summary>
+    public static string Forged(string name = "ada", DateTimeOffset? issuedAt = null) =>
+        Sign(name, OtherKey, (issuedAt ?? DateTimeOffset.UtcNow).AddMinutes(5));
 
     /// <summary>A token signed with the host's key that expired <paramref name="ago"/> ago.</summary>
     public static string Expired(TimeSpan ago, string name = "ada") => Sign(name, SigningKey, DateTimeOffset.UtcNow - ago);
 
-    /// <summary>An unsigned token, <c>"alg": "none"</c>, with claims the host would otherwise accept.</summary>
-    public static string Unsigned(string name = "ada")
+    /// <summary>
+    /// An unsigned token, <c>"alg": "none"</c>, with claims the host would otherwise accept: valid from
+    /// <paramref name="issuedAt"/> (default the real clock's now) for five minutes.
+    /// </summary>
+    public static string Unsigned(string name = "ada", DateTimeOffset? issuedAt = null)
     {
-        var expires = DateTimeOffset.UtcNow.AddMinutes(5).ToUnixTimeSeconds();
-        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var now = (issuedAt ?? DateTimeOffset.UtcNow).ToUnixTimeSeconds();
+        var expires = now + 300;
         var header = Base64UrlEncoder.Encode("""{"alg":"none","typ":"JWT"}""");
         var payload = Base64UrlEncoder.Encode(
             $$"""{"sub":"{{name}}","name":"{{name}}","iss":"realtimedemo","aud":"realtimedemo","iat":{{now}},"nbf":{{now}},"exp":{{expires}}}""");
