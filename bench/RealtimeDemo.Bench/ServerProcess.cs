@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace RealtimeDemo.Bench;
@@ -33,13 +34,14 @@ public sealed class ServerProcess : IAsyncDisposable
 
     /// <summary>
     /// Starts <paramref name="dll"/> (next to the bench's own binaries) and waits for /healthz; with
-    /// <paramref name="tls"/>, serving HTTPS with it too, through Kestrel's standard certificate settings.
+    /// <paramref name="tls"/>, serving HTTPS with it too, through Kestrel's standard certificate settings. Given a
+    /// <paramref name="port"/>, on that one (a host started again behind a proxy that knows its address).
     /// </summary>
     public static async Task<ServerProcess> StartAsync(
-        string dll, IReadOnlyDictionary<string, string> environment, BenchCertificate? tls, CancellationToken cancellationToken)
+        string dll, IReadOnlyDictionary<string, string> environment, BenchCertificate? tls, CancellationToken cancellationToken, int? port = null)
     {
-        var port = FreePort();
-        var securePort = tls is null ? (int?)null : FreePort(except: port);
+        port ??= FreePort();
+        var securePort = tls is null ? (int?)null : FreePort(except: port.Value);
         var urls = $"http://127.0.0.1:{port}" + (securePort is null ? string.Empty : $";https://127.0.0.1:{securePort}");
         var start = new ProcessStartInfo("dotnet")
         {
@@ -179,6 +181,30 @@ public sealed class ServerProcess : IAsyncDisposable
         _process.Dispose();
     }
 
+    /// <summary>
+    /// Sends SIGTERM, as an orchestrator stopping a host does, and waits for the graceful drain to end the process
+    /// (killed after <paramref name="timeout"/>); the server is disposed either way.
+    /// </summary>
+    public async Task TerminateAsync(TimeSpan timeout)
+    {
+        if (!_process.HasExited && Signals.Send(_process.Id, Signals.Term) != 0)
+        {
+            throw new InvalidOperationException($"kill({_process.Id}, SIGTERM) failed: errno {Marshal.GetLastPInvokeError()}");
+        }
+
+        using var deadline = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // Still draining past the deadline: killed below, as an orchestrator would.
+        }
+
+        await DisposeAsync();
+    }
+
     private void Kill()
     {
         try
@@ -207,7 +233,7 @@ public sealed class ServerProcess : IAsyncDisposable
         }
     }
 
-    private static int FreePort(int except = 0)
+    internal static int FreePort(int except = 0)
     {
         while (true)
         {
