@@ -89,6 +89,15 @@ public sealed record BenchOptions
 
     public string Out { get; init; } = "bench-results";
 
+    /// <summary>The drills to run (kill, restart, storm), in order; null: none, the load or idle mode runs.</summary>
+    public IReadOnlyList<string>? Drills { get; init; }
+
+    /// <summary>Drills: RealtimeDemo hosts behind nginx, sharing one log in Redis.</summary>
+    public int Hosts { get; init; } = 2;
+
+    /// <summary>Drills: the clients reconnect after exactly their backoff, not a random delay below it.</summary>
+    public bool NoJitter { get; init; }
+
     /// <summary>A directory whose results.json is rendered again (report.html, results.md); nothing is run.</summary>
     public string? Render { get; init; }
 
@@ -118,6 +127,11 @@ public sealed record BenchOptions
           --no-baselines        skip the raw-Kestrel and SignalR baselines
           --redis HOST:PORT     start the host with its log in this Redis (Realtime:Store=Redis), not in memory
           --out DIR             where results.json, report.html and results.md go (default bench-results)
+          --drill LIST          drills instead of the load: kill,restart,storm (in the order given, on one fleet):
+                                --hosts hosts on one Redis log behind nginx, --clients per technique through nginx,
+                                --rate events/s published through nginx, --seconds before the cut and after each step
+          --hosts N             drills: hosts behind nginx (default 2)
+          --no-jitter           drills: reconnect after exactly the backoff (storm: only the run without jitter)
           --render DIR          run nothing: write DIR/report.html and DIR/results.md again from DIR/results.json
                                 (after a change to the report; takes no other option but --readme)
           --readme FILE         write the load run's headline table into FILE, between the lines
@@ -148,6 +162,9 @@ public sealed record BenchOptions
                 "--no-baselines" => options with { Baselines = [] },
                 "--redis" => options with { Redis = Value() },
                 "--out" => options with { Out = Value() },
+                "--drill" => options with { Drills = ParseNames(name, Value(), Bench.Drills.DrillMode.Kinds) },
+                "--hosts" => options with { Hosts = Between(name, Number<int>(name, Value()), 1, 32) },
+                "--no-jitter" => options with { NoJitter = true },
                 "--render" => options with { Render = Value() },
                 "--readme" => options with { Readme = Value() },
                 _ => throw new ArgumentException($"Unknown option {name}."),
@@ -159,6 +176,8 @@ public sealed record BenchOptions
         {
             throw new ArgumentException($"--render runs nothing, so it takes no {string.Join(", ", runOnly)}.");
         }
+
+        CheckDrills(options, given);
 
         if (options.Readme is not null && options.Idle > 0)
         {
@@ -211,6 +230,32 @@ public sealed record BenchOptions
         }
 
         return options;
+    }
+
+    /// <summary>Drills start their own fleet and measure no baselines: what would be ignored is refused instead.</summary>
+    private static void CheckDrills(BenchOptions options, HashSet<string> given)
+    {
+        if (options.Drills is null)
+        {
+            if (given.Intersect(["--hosts", "--no-jitter"]).ToList() is [_, ..] drillOnly)
+            {
+                throw new ArgumentException($"{string.Join(", ", drillOnly)}: only with --drill.");
+            }
+
+            return;
+        }
+
+        if (given.Intersect(["--url", "--idle", "--redis", "--baselines", "--no-baselines", "--readme", "--warmup", "--streams-per-connection"])
+            .ToList() is [_, ..] notDrill)
+        {
+            throw new ArgumentException($"--drill starts its own hosts, Redis and nginx and runs no baselines, so it takes no {string.Join(", ", notDrill)}.");
+        }
+
+        if (options.Transports?.Except(Bench.Drills.DrillMode.Transports).ToList() is [_, ..] notDrilled)
+        {
+            throw new ArgumentException(
+                $"--drill runs only {string.Join(",", Bench.Drills.DrillMode.Transports)} (through nginx, in cleartext), not {string.Join(",", notDrilled)}.");
+        }
     }
 
     private static IReadOnlyList<string> ParseNames(string option, string text, string[] known)

@@ -8,10 +8,20 @@ public sealed record BenchReport(
     string Machine,
     BenchSettings Settings,
     IReadOnlyList<TransportRun> Runs,
-    IReadOnlyList<IdleRun> IdleRuns);
+    IReadOnlyList<IdleRun> IdleRuns)
+{
+    /// <summary>The drills' runs (<c>--drill</c>), one per drill and technique; absent from load and idle runs.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<Drills.DrillRun>? Drills { get; init; }
+}
 
 /// <summary>The workload every transport faced.</summary>
-public sealed record BenchSettings(int Clients, double Rate, int Seconds, int WarmupSeconds, double PollIntervalSeconds, int Idle);
+public sealed record BenchSettings(int Clients, double Rate, int Seconds, int WarmupSeconds, double PollIntervalSeconds, int Idle)
+{
+    /// <summary>Drills: the hosts behind nginx (then <see cref="Seconds"/> is each steady phase's); absent otherwise.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? Hosts { get; init; }
+}
 
 /// <summary>
 /// One transport (ours or a baseline) under the load. <see cref="Transport"/> is one of short-poll, long-poll, sse,

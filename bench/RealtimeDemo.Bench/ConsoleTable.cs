@@ -69,7 +69,11 @@ public static class ConsoleTable
         return text.ToString();
     }
 
-    internal static string Workload(BenchSettings settings) => settings.Idle > 0
+    internal static string Workload(BenchSettings settings) => settings.Hosts is { } hosts
+        ? $"drills: {Figures.Count(hosts)} hosts on one Redis log behind nginx, {Figures.Count(settings.Clients)} clients per technique through it, "
+            + $"{Figures.Plain(settings.Rate)} events/s published through it, {Figures.Count(settings.Seconds)} s before the cut and after each step, "
+            + $"short-poll every {Figures.Plain(settings.PollIntervalSeconds)} s"
+        : settings.Idle > 0
         ? $"idle mode: {Figures.Count(settings.Idle)} connections per transport, nothing published, their traffic measured over {Figures.Count(settings.Seconds)} s (whole heartbeat periods)"
         : $"{Figures.Count(settings.Clients)} clients per transport, {Figures.Plain(settings.Rate)} events/s for "
             + $"{Figures.Count(settings.Seconds)} s after {Figures.Count(settings.WarmupSeconds)} s of warm-up, short-poll every {Figures.Plain(settings.PollIntervalSeconds)} s";

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using RealtimeDemo.Bench;
+using RealtimeDemo.Bench.Drills;
 
 // RealtimeDemo.Bench: the four transports (SSE and WebSocket also over TLS and HTTP/2) and their baselines under one
 // workload, in one run.
@@ -54,6 +55,7 @@ void Stop(PosixSignalContext signal)
     if (cancel.IsCancellationRequested)
     {
         ServerProcess.KillAll();
+        ChildProcess.KillAll();
         return;
     }
 
@@ -64,8 +66,17 @@ void Stop(PosixSignalContext signal)
 
 using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
 using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
-AppDomain.CurrentDomain.ProcessExit += (_, _) => ServerProcess.KillAll();
+AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+{
+    ServerProcess.KillAll();
+    ChildProcess.KillAll();
+};
 var fileLimit = FileLimit.Raise();
+if (options.Drills is not null)
+{
+    return await DrillMode.RunAndWriteAsync(options, fileLimit, cancel.Token);
+}
+
 Console.WriteLine(options.Idle > 0
     ? $"RealtimeDemo.Bench: idle mode, {options.Idle} connections per transport, measured over {options.IdleWindow.TotalSeconds} s (open-file limit {fileLimit})"
     : $"RealtimeDemo.Bench: {options.Clients} clients, {options.Rate} events/s, {options.Seconds} s per transport (open-file limit {fileLimit})");

@@ -60,7 +60,8 @@ public static class Targets
     public static IReadOnlyList<TargetCheck> Evaluate(BenchReport report)
     {
         ArgumentNullException.ThrowIfNull(report);
-        return report.Settings.Idle > 0 ? IdleTargets(report) : LoadTargets(report);
+        return report.Drills is not null ? Drills.DrillTargets.Evaluate(report.Drills)
+            : report.Settings.Idle > 0 ? IdleTargets(report) : LoadTargets(report);
     }
 
     private static List<TargetCheck> LoadTargets(BenchReport report)
