@@ -25,7 +25,7 @@ public static class MarkdownWriter
         md.Append("# RealtimeDemo bench\n\n")
             .Append("- Machine: ").Append(Cell(report.Machine)).Append('\n')
             .Append("- Date: ").Append(Date(report)).Append('\n')
-            .Append("- Mode: ").Append(report.Settings.Idle > 0 ? "idle" : "load").Append('\n')
+            .Append("- Mode: ").Append(report.Drills is not null ? "drills" : report.Settings.Idle > 0 ? "idle" : "load").Append('\n')
             .Append("- Settings: ").Append(ConsoleTable.Workload(report.Settings)).Append('\n')
             .Append("- Targets: ").Append(met).Append(" of ").Append(met + missed).Append(" met")
             .Append(checks.Count > met + missed ? $", {checks.Count - met - missed} n/a" : string.Empty).Append("\n\n");
@@ -62,7 +62,8 @@ public static class MarkdownWriter
         }
 
         md.Append("## Targets\n\n")
-            .Append(report.Settings.Idle > 0
+            .Append(report.Drills is not null ? Drills.DrillFigures.TargetsNote + "\n\n"
+                : report.Settings.Idle > 0
                 ? "Limits of our own, for SSE and WebSocket: not compared with the baselines; SSE over HTTP/2 against HTTP/1.1.\n\n"
                 : "Each compared with the baselines measured in this same run; the TLS rows with cleartext HTTP/1.1.\n\n");
         var rows = checks.Select(check => new[] { Mark(check.Status), check.Name, check.Detail });
@@ -84,6 +85,18 @@ public static class MarkdownWriter
                     .Append(Figures.Count(multiplexed.StreamsPerConnection!.Value))
                     .Append(" on each TCP connection: its figures are per stream.\n\n");
             }
+        }
+
+        if (report.Drills is { Count: > 0 } drills)
+        {
+            md.Append("## Drills\n\n").Append(Drills.DrillFigures.Note).Append("\n\n");
+            Table(
+                md,
+                Drills.DrillFigures.Header,
+                drills.Select(run => (string[])[Drills.DrillFigures.Drill(run), run.Transport,
+                    .. Drills.DrillFigures.Row(run).Select(cell => cell.Bad ? $"**{cell.Text}**" : cell.Text)]));
+            Table(md, ["drill", "what it did (seconds from the first event published)"], Drills.DrillFigures.Steps(drills)
+                .Select(step => new[] { step.Drill, step.Steps }), figures: false);
         }
 
         return md.Append("Written by RealtimeDemo.Bench from results.json; report.html beside it draws the charts. ")

@@ -43,7 +43,10 @@ public static partial class ReportWriter
                 .ToList(),
             report.IdleRuns.Select(run => Figures.IdleRow(run)).ToList(),
             new ReportTable(cleartextHeader, cleartextRows),
-            MarkdownWriter.WireNote);
+            MarkdownWriter.WireNote)
+        {
+            Drills = report.Drills is { Count: > 0 } drills ? Bench.Drills.DrillFigures.ForReport(drills) : null,
+        };
         var parts = new Dictionary<string, string>
         {
             ["title"] = WebUtility.HtmlEncode($"RealtimeDemo bench · {report.Machine} · {date}"),
@@ -52,6 +55,14 @@ public static partial class ReportWriter
             ["script"] = Resource("report.js"),
             ["results"] = ScriptJson(JsonSerializer.Serialize(report, BenchJson.Default.BenchReport)),
             ["figures"] = ScriptJson(JsonSerializer.Serialize(figures, ReportJson.Default.ReportFigures)),
+
+            // The drills' section, its styles and script, only in a report that has drills: the others stay as they were.
+            ["drills"] = figures.Drills is null ? string.Empty : Placeholder().Replace(Resource("drills.html"), match => match.Groups[1].Value switch
+            {
+                "drillsStyle" => Resource("drills.css"),
+                "drillsScript" => Resource("drills.js"),
+                _ => throw new InvalidOperationException($"drills.html: no part named {match.Value}."),
+            }),
         };
 
         // One pass: a figure's text that looks like a placeholder is left as it is.
@@ -74,7 +85,7 @@ public static partial class ReportWriter
         var text = reader.ReadToEnd();
 
         // The styles and the script are inlined as raw text: their closing tag inside them would end them early.
-        return name != "report.html" && text.Contains("</s", StringComparison.OrdinalIgnoreCase)
+        return !name.EndsWith(".html", StringComparison.Ordinal) && text.Contains("</s", StringComparison.OrdinalIgnoreCase)
             ? throw new InvalidOperationException($"{name} must not contain \"</s\": inlined, it would end its element.")
             : text;
     }
@@ -96,7 +107,12 @@ internal sealed record ReportFigures(
     IReadOnlyList<IReadOnlyList<ReportCell>> RunRows,
     IReadOnlyList<string[]> IdleRows,
     ReportTable Cleartext,
-    string WireNote);
+    string WireNote)
+{
+    /// <summary>The drills' table and notes; absent from a report without drills.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public Drills.ReportDrills? Drills { get; init; }
+}
 
 internal sealed record ReportCell(string Text, bool Bad);
 
