@@ -88,6 +88,7 @@ public abstract class DrillClient(DrillContext context)
     private bool _retrying;
     private long _cutAt = -1;
     private bool _dropped;
+    private bool _armed;
     private volatile bool _connected;
 
     protected DrillContext Context { get; } = context;
@@ -204,12 +205,24 @@ public abstract class DrillClient(DrillContext context)
         Cursor = cursor ?? Cursor;
     }
 
-    /// <summary>A cut at <paramref name="timestamp"/>: if it drops this client, its resume is timed from then.</summary>
+    /// <summary>
+    /// A cut at <paramref name="timestamp"/>: if it drops this client, its resume is timed from then. Until
+    /// <see cref="ArmCut"/>, an event received does not yet show the client came through it unharmed.
+    /// </summary>
     public void MarkCut(long timestamp)
     {
         lock (_cutLock)
         {
-            (_cutAt, _dropped) = (timestamp, false);
+            (_cutAt, _dropped, _armed) = (timestamp, false, false);
+        }
+    }
+
+    /// <summary>The cut has happened (the host is dead, or drained; nginx is down): the next event settles it.</summary>
+    public void ArmCut()
+    {
+        lock (_cutLock)
+        {
+            _armed = true;
         }
     }
 
@@ -242,6 +255,10 @@ public abstract class DrillClient(DrillContext context)
             if (_dropped)
             {
                 Tally.Resume(Stopwatch.GetElapsedTime(_cutAt).TotalMilliseconds);
+            }
+            else if (!_armed)
+            {
+                return;
             }
 
             (_cutAt, _dropped) = (-1, false);

@@ -148,6 +148,7 @@ public static class DrillMode
                 case "kill":
                     Act("host 1 killed (SIGKILL)", cut: true);
                     await fleet.KillHostAsync(0);
+                    clients.ForEach(client => client.ArmCut());
                     await Task.Delay(pace, cancellationToken);
                     await fleet.StartHostAsync(0, cancellationToken);
                     Act("host 1 started again", cut: false);
@@ -158,6 +159,7 @@ public static class DrillMode
                     {
                         Act($"host {host + 1} stopped (SIGTERM)", cut: true);
                         await fleet.TerminateHostAsync(host);
+                        clients.ForEach(client => client.ArmCut());
                         Act($"host {host + 1} drained and exited", cut: false);
                         await fleet.StartHostAsync(host, cancellationToken);
                         Act($"host {host + 1} started again", cut: false);
@@ -170,6 +172,7 @@ public static class DrillMode
                 default:
                     Act("nginx stopped: every connection cut", cut: true);
                     await fleet.RestartProxyAsync(ProxyOutage, cancellationToken);
+                    clients.ForEach(client => client.ArmCut());
                     Act("nginx started again", cut: false);
                     await Task.Delay(pace, cancellationToken);
                     break;
