@@ -4,6 +4,8 @@
 #   after 1 s of warm-up. It must deliver every event exactly once on each;
 # - idle: 100 idle connections per long-lived transport (the TLS and HTTP/2 rows too) and idle baseline over one 75 s
 #   window. Every connection must last the window, and every transport but the raw baselines must send its heartbeats.
+# - drills: kill, restart and storm (with and without jitter) on 2 hosts behind nginx, 5 clients per technique, 2 s
+#   steady phases. Every technique must lose and duplicate nothing, and be told of no gap.
 # Each must write a well-formed results.json, a report.html and a results.md with its tables, and --render must write
 # the last two again from results.json alone, leaving it as it was (and --readme the headline between its markers).
 # The committed runs under wwwroot/bench, and the README's headline, must be exactly what the bench renders.
@@ -29,6 +31,12 @@ for run in wwwroot/bench wwwroot/bench/idle; do
   done
 done
 cmp "$out/committed/README.md" README.md || { echo "bench-smoke: README.md's headline is not what the bench renders"; exit 1; }
+
+# The drills start their own Redis and nginx (installed when missing) and stop them again.
+"${bench[@]}" --no-build -- --drill kill,restart,storm --hosts 2 --clients 5 --rate 20 --seconds 2 --out "$out/drills"
+cp "$out/drills/results.json" "$out/drills.json"
+"${bench[@]}" --no-build -- --render "$out/drills"
+cmp "$out/drills/results.json" "$out/drills.json"
 
 "${bench[@]}" --no-build -- --clients 50 --rate 20 --seconds 5 --warmup 1 --out "$out/load"
 "${bench[@]}" --no-build -- --idle 100 --out "$out/idle"
@@ -94,9 +102,30 @@ const idle = check('idle', 'idleRuns',
     multiplexed(run, problem);
   });
 
+// Every drill, every technique: each event once, no gap; the figures themselves are not judged.
+const drillReport = JSON.parse(fs.readFileSync(path.join(process.argv[2], 'drills', 'results.json'), 'utf8'));
+const drills = drillReport.drills || [];
+for (const [kind, jitter] of [['kill', true], ['restart', true], ['storm', true], ['storm', false]]) {
+  for (const transport of ['short-poll', 'long-poll', 'sse', 'websocket']) {
+    const run = drills.find((d) => d.kind === kind && d.jitter === jitter && d.transport === transport);
+    const name = `drills: ${kind}${jitter ? '' : ' without jitter'}: ${transport}`;
+    if (!run) { problems.push(`${name}: did not run`); continue; }
+    for (const field of ['clients', 'delivered', 'lost', 'duplicated', 'gapSignals', 'reconnects', 'refused', 'peakConnectsPerSecond']) {
+      if (typeof run[field] !== 'number') problems.push(`${name}: ${field} is not a number`);
+    }
+    if (run.lost !== 0 || run.duplicated !== 0 || run.gapSignals !== 0) problems.push(`${name}: ${run.lost} lost, ${run.duplicated} duplicated, ${run.gapSignals} gap signals`);
+    if (!(run.delivered > 0)) problems.push(`${name}: nothing delivered`);
+    if (!Array.isArray(run.timeline?.deliveries) || run.timeline.deliveries.length === 0) problems.push(`${name}: no timeline`);
+  }
+}
+const drillsMd = fs.readFileSync(path.join(process.argv[2], 'drills', 'results.md'), 'utf8');
+if (!drillsMd.includes('## Drills\n')) problems.push('drills: results.md has no drills table');
+if (!fs.readFileSync(path.join(process.argv[2], 'drills', 'report.html'), 'utf8').includes('<section id="drills">')) problems.push('drills: report.html has no drills section');
+
 const readme = fs.readFileSync(path.join(process.argv[2], 'README.md'), 'utf8');
 if (!readme.includes('| technique |') || readme.includes('by hand')) problems.push('--readme: no headline between the markers');
 
 if (problems.length) { console.error(`bench-smoke: ${problems.join('\n')}`); process.exit(1); }
-console.log(`bench-smoke: ok (load: ${load} runs, none lost or duplicated; idle: ${idle} runs, every connection held for the window)`);
+console.log(`bench-smoke: ok (load: ${load} runs, none lost or duplicated; idle: ${idle} runs, every connection held for the window; `
+  + `drills: ${drills.length} runs, none lost, duplicated or told of a gap)`);
 JS
