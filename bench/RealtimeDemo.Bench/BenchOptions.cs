@@ -32,6 +32,12 @@ public sealed record BenchOptions
     /// </summary>
     public static readonly string[] IdleBaselines = ["raw-websocket", "raw-sse", "signalr-websockets"];
 
+    /// <summary>Capacity mode's default: the four techniques in cleartext HTTP/1.1.</summary>
+    public static readonly string[] CapacityTransports = ["short-poll", "long-poll", "sse", "websocket"];
+
+    /// <summary>Capacity mode's default baselines: the ones its targets compare with.</summary>
+    public static readonly string[] CapacityBaselines = ["raw-websocket", "raw-sse", "signalr-websockets"];
+
     /// <summary>A running RealtimeDemo host; null: the bench starts one itself.</summary>
     public Uri? Url { get; init; }
 
@@ -62,6 +68,12 @@ public sealed record BenchOptions
     /// </summary>
     public TimeSpan IdleWindow => TimeSpan.FromSeconds((Seconds + 74) / 75 * 75);
 
+    /// <summary>Capacity mode: the rate raised step by step from <see cref="Rate"/> until a step does not hold.</summary>
+    public bool Capacity { get; init; }
+
+    /// <summary>Capacity mode: at most this many measured steps per transport.</summary>
+    public int CapacitySteps { get; init; } = 12;
+
     /// <summary>The baselines asked for; null: every one the mode runs (<see cref="AllBaselines"/>, <see cref="IdleBaselines"/>).</summary>
     public IReadOnlyList<string>? Baselines { get; init; }
 
@@ -73,7 +85,7 @@ public sealed record BenchOptions
     /// (named with --transports, they are refused).
     /// </summary>
     public IReadOnlyList<string> PlannedTransports => Transports
-        ?? (Idle > 0 ? IdleTransports : AllTransports).Where(Reachable).ToArray();
+        ?? (Idle > 0 ? IdleTransports : Capacity ? CapacityTransports : AllTransports).Where(Reachable).ToArray();
 
     /// <summary>
     /// Whether this run can measure <paramref name="transport"/>: a host the bench starts serves both schemes; a --url
@@ -82,7 +94,7 @@ public sealed record BenchOptions
     public bool Reachable(string transport) => Url is null || (Url.Scheme == Uri.UriSchemeHttps) == TlsTransports.Contains(transport);
 
     /// <summary>The baselines this run measures, in the order they run.</summary>
-    public IReadOnlyList<string> PlannedBaselines => Baselines ?? (Idle > 0 ? IdleBaselines : AllBaselines);
+    public IReadOnlyList<string> PlannedBaselines => Baselines ?? (Idle > 0 ? IdleBaselines : Capacity ? CapacityBaselines : AllBaselines);
 
     /// <summary>A Redis (connection string) for the started host's log instead of memory: measures the Redis hop.</summary>
     public string? Redis { get; init; }
@@ -122,8 +134,13 @@ public sealed record BenchOptions
           --poll-interval S     the short-poll interval in seconds, up to an hour (default 1)
           --idle N              idle mode: N idle connections per long-lived transport, their traffic measured
                                 over --seconds rounded up to a multiple of 75 s (whole heartbeat and long-poll periods)
+          --capacity            capacity mode: per transport at --clients, the rate raised from --rate by 1.5x per
+                                step (each --seconds after --warmup) until p99 > 100 ms (short polls: plus the
+                                interval) or an event is lost; reports the highest rate held (default transports:
+                                short-poll,long-poll,sse,websocket; baselines: raw-websocket,raw-sse,signalr-websockets)
+          --steps N             capacity mode: at most N measured steps per transport (default 12)
           --baselines LIST      raw-websocket,raw-sse,signalr-websockets,signalr-sse,signalr-longpolling
-                                (default: all; idle mode: the raw ones and signalr-websockets)
+                                (default: all; idle and capacity modes: the raw ones and signalr-websockets)
           --no-baselines        skip the raw-Kestrel and SignalR baselines
           --redis HOST:PORT     start the host with its log in this Redis (Realtime:Store=Redis), not in memory
           --out DIR             where results.json, report.html and results.md go (default bench-results)
@@ -158,6 +175,8 @@ public sealed record BenchOptions
                 "--poll-interval" => options with { PollIntervalSeconds = Between(name, Number<double>(name, Value()), 0.01, 3600) },
                 "--streams-per-connection" => options with { StreamsPerConnection = Between(name, Number<int>(name, Value()), 1, 100_000) },
                 "--idle" => options with { Idle = Between(name, Number<int>(name, Value()), 1, 1_000_000) },
+                "--capacity" => options with { Capacity = true },
+                "--steps" => options with { CapacitySteps = Between(name, Number<int>(name, Value()), 1, 100) },
                 "--baselines" => options with { Baselines = ParseNames(name, Value(), AllBaselines) },
                 "--no-baselines" => options with { Baselines = [] },
                 "--redis" => options with { Redis = Value() },
@@ -182,6 +201,16 @@ public sealed record BenchOptions
         if (options.Readme is not null && options.Idle > 0)
         {
             throw new ArgumentException("--readme writes the load run's headline: an idle run has none.");
+        }
+
+        if (options.Capacity && (options.Idle > 0 || options.Readme is not null))
+        {
+            throw new ArgumentException($"--capacity is a mode of its own: it takes no {(options.Idle > 0 ? "--idle" : "--readme")}.");
+        }
+
+        if (given.Contains("--steps") && !options.Capacity)
+        {
+            throw new ArgumentException("--steps counts capacity mode's steps: it needs --capacity.");
         }
 
         if (options.Idle > 0)

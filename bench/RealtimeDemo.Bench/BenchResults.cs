@@ -13,6 +13,10 @@ public sealed record BenchReport(
     /// <summary>The drills' runs (<c>--drill</c>), one per drill and technique; absent from load and idle runs.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<Drills.DrillRun>? Drills { get; init; }
+
+    /// <summary>Capacity mode's results, a run per transport; absent (null) from the other modes' results.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<CapacityRun>? Capacity { get; init; }
 }
 
 /// <summary>The workload every transport faced.</summary>

@@ -79,7 +79,9 @@ if (options.Drills is not null)
 
 Console.WriteLine(options.Idle > 0
     ? $"RealtimeDemo.Bench: idle mode, {options.Idle} connections per transport, measured over {options.IdleWindow.TotalSeconds} s (open-file limit {fileLimit})"
-    : $"RealtimeDemo.Bench: {options.Clients} clients, {options.Rate} events/s, {options.Seconds} s per transport (open-file limit {fileLimit})");
+    : options.Capacity
+        ? $"RealtimeDemo.Bench: capacity mode, {options.Clients} clients, from {options.Rate} events/s up, {options.Seconds} s per step (open-file limit {fileLimit})"
+        : $"RealtimeDemo.Bench: {options.Clients} clients, {options.Rate} events/s, {options.Seconds} s per transport (open-file limit {fileLimit})");
 
 if (options.Transports is null && options.Url is not null)
 {
@@ -97,6 +99,7 @@ using var certificate = options.Url is null && options.PlannedTransports.Any(Ben
 
 var runs = new List<TransportRun>();
 var idleRuns = new List<IdleRun>();
+var capacityRuns = new List<CapacityRun>();
 var failed = new List<string>();
 var stopped = false;
 foreach (var (name, baseline) in plan)
@@ -111,6 +114,10 @@ foreach (var (name, baseline) in plan)
         if (options.Idle > 0)
         {
             idleRuns.Add(await IdleMode.RunAsync(name, target, options.Idle, options.IdleWindow, options.StreamsPerConnection, cancel.Token));
+        }
+        else if (options.Capacity)
+        {
+            capacityRuns.Add(await CapacityMode.RunAsync(name, target, options, cancel.Token));
         }
         else
         {
@@ -145,7 +152,10 @@ var report = new BenchReport(
         ? new BenchSettings(Clients: 0, Rate: 0, (int)options.IdleWindow.TotalSeconds, WarmupSeconds: 0, PollIntervalSeconds: 0, options.Idle)
         : new BenchSettings(options.Clients, options.Rate, options.Seconds, options.WarmupSeconds, options.PollIntervalSeconds, Idle: 0),
     runs,
-    idleRuns);
+    idleRuns)
+{
+    Capacity = options.Capacity ? capacityRuns : null,
+};
 
 await BenchOutput.WriteAsync(report, options.Out, CancellationToken.None);
 Console.WriteLine();
@@ -187,7 +197,9 @@ static Dictionary<string, string> HostSettings(BenchOptions options, string? red
         // Published server-side by the demo ticker, which the bench drives through /api/ticker.
         ["Realtime__TickerEventsPerSecond"] = "0",
         ["Realtime__TickerAdjustable"] = "true",
-        ["Realtime__Retention"] = Math.Max(10_000, (int)(options.Rate * (options.WarmupSeconds + options.Seconds + 30))).ToString(System.Globalization.CultureInfo.InvariantCulture),
+        // Capacity mode's steps may rise to the ticker's maximum.
+        ["Realtime__Retention"] = Math.Max(10_000, (int)((options.Capacity ? RealtimeDemo.Ticker.SteadyRate.MaxEventsPerSecond : options.Rate)
+            * (options.WarmupSeconds + options.Seconds + 30))).ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["Serilog__MinimumLevel__Default"] = "Warning",
         // Limits raised for load: the bench's tens of thousands of connections come from one machine.
         ["Realtime__MaxSseConnections"] = "1000000",
