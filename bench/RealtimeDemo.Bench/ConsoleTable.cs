@@ -9,10 +9,9 @@ public static class ConsoleTable
     {
         ArgumentNullException.ThrowIfNull(report);
         var text = new StringBuilder();
-        var settings = report.Settings;
         text.Append("RealtimeDemo bench on ").Append(report.Machine).Append(", ")
             .Append(report.StartedAt.ToString("yyyy-MM-dd HH:mm zzz", System.Globalization.CultureInfo.InvariantCulture)).Append('\n')
-            .Append(Workload(settings)).Append("\n\n");
+            .Append(Workload(report)).Append("\n\n");
 
         if (report.Runs.Count > 0)
         {
@@ -25,6 +24,8 @@ public static class ConsoleTable
             Table(text, header, rows);
             text.Append("* ours; the others are baselines\n\n");
         }
+
+        CapacityReport.WriteConsole(report, text);
 
         var ratios = Ratios(report);
         if (ratios.Count > 0)
@@ -69,6 +70,8 @@ public static class ConsoleTable
         return text.ToString();
     }
 
+    internal static string Workload(BenchReport report) => report.Capacity is not null ? CapacityReport.Workload(report) : Workload(report.Settings);
+
     internal static string Workload(BenchSettings settings) => settings.Hosts is { } hosts
         ? $"drills: {Figures.Count(hosts)} hosts on one Redis log behind nginx, {Figures.Count(settings.Clients)} clients per technique through it, "
             + $"{Figures.Plain(settings.Rate)} events/s published through it, {Figures.Count(settings.Seconds)} s before the cut and after each step, "
@@ -95,7 +98,7 @@ public static class ConsoleTable
             .ToList();
 
     /// <summary>Text left-aligned in the first column, everything else right-aligned; the last column is never padded.</summary>
-    private static void Table(StringBuilder text, string[] header, List<string[]> rows)
+    internal static void Table(StringBuilder text, string[] header, List<string[]> rows)
     {
         var widths = header.Select((title, column) => Math.Max(title.Length, rows.Count == 0 ? 0 : rows.Max(row => row[column].Length))).ToArray();
         var numeric = header.Select((_, column) => column > 0 && rows.All(row => IsFigure(row[column]))).ToArray();

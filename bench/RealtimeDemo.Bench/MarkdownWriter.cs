@@ -25,8 +25,8 @@ public static class MarkdownWriter
         md.Append("# RealtimeDemo bench\n\n")
             .Append("- Machine: ").Append(Cell(report.Machine)).Append('\n')
             .Append("- Date: ").Append(Date(report)).Append('\n')
-            .Append("- Mode: ").Append(report.Drills is not null ? "drills" : report.Settings.Idle > 0 ? "idle" : "load").Append('\n')
-            .Append("- Settings: ").Append(ConsoleTable.Workload(report.Settings)).Append('\n')
+            .Append("- Mode: ").Append(report.Drills is not null ? "drills" : report.Capacity is not null ? "capacity" : report.Settings.Idle > 0 ? "idle" : "load").Append('\n')
+            .Append("- Settings: ").Append(ConsoleTable.Workload(report)).Append('\n')
             .Append("- Targets: ").Append(met).Append(" of ").Append(met + missed).Append(" met")
             .Append(checks.Count > met + missed ? $", {checks.Count - met - missed} n/a" : string.Empty).Append("\n\n");
 
@@ -61,8 +61,10 @@ public static class MarkdownWriter
             Table(md, header, cleartext);
         }
 
+        CapacityReport.WriteMarkdown(report, md);
         md.Append("## Targets\n\n")
             .Append(report.Drills is not null ? Drills.DrillFigures.TargetsNote + "\n\n"
+                : report.Capacity is not null ? CapacityReport.TargetsNote + "\n\n"
                 : report.Settings.Idle > 0
                 ? "Limits of our own, for SSE and WebSocket: not compared with the baselines; SSE over HTTP/2 against HTTP/1.1.\n\n"
                 : "Each compared with the baselines measured in this same run; the TLS rows with cleartext HTTP/1.1.\n\n");
@@ -173,11 +175,11 @@ public static class MarkdownWriter
     private static string Mark(string status) =>
         status == Targets.Met ? "✓ met" : status == Targets.Missed ? "✗ missed" : "– " + status;
 
-    private static string[] Italic(bool baseline, string[] cells) =>
+    internal static string[] Italic(bool baseline, string[] cells) =>
         baseline ? [.. cells.Select(cell => cell.Length == 0 ? cell : $"*{cell}*")] : cells;
 
     /// <summary>A markdown table: the first column left-aligned, columns of figures right-aligned unless told not.</summary>
-    private static void Table(StringBuilder md, string[] header, IEnumerable<string[]> rows, bool figures = true)
+    internal static void Table(StringBuilder md, string[] header, IEnumerable<string[]> rows, bool figures = true)
     {
         var body = rows.ToList();
         var numeric = header

@@ -36,7 +36,7 @@ public static partial class ReportWriter
         var (cleartextHeader, cleartextRows) = Targets.Cleartext(report);
         var figures = new ReportFigures(
             date,
-            ConsoleTable.Workload(report.Settings),
+            ConsoleTable.Workload(report),
             Targets.IdleKbPerConnection,
             Targets.Evaluate(report),
             report.Runs.Select(run => Figures.RunRow(run).Select(cell => new ReportCell(cell.Text, cell.Bad)).ToList())
@@ -63,6 +63,7 @@ public static partial class ReportWriter
                 "drillsScript" => Resource("drills.js"),
                 _ => throw new InvalidOperationException($"drills.html: no part named {match.Value}."),
             }),
+            ["capacity"] = CapacityReport.Html(report),
         };
 
         // One pass: a figure's text that looks like a placeholder is left as it is.
@@ -77,7 +78,7 @@ public static partial class ReportWriter
     /// </summary>
     internal static string ScriptJson(string json) => json.Replace("<", "\\u003c", StringComparison.Ordinal);
 
-    private static string Resource(string name)
+    internal static string Resource(string name)
     {
         using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("Report." + name)
             ?? throw new InvalidOperationException($"The bench was built without its report template's {name}.");

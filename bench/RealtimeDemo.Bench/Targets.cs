@@ -61,6 +61,7 @@ public static class Targets
     {
         ArgumentNullException.ThrowIfNull(report);
         return report.Drills is not null ? Drills.DrillTargets.Evaluate(report.Drills)
+            : report.Capacity is not null ? CapacityReport.Checks(report)
             : report.Settings.Idle > 0 ? IdleTargets(report) : LoadTargets(report);
     }
 
