@@ -72,7 +72,7 @@ public sealed record BenchOptions
     public bool Capacity { get; init; }
 
     /// <summary>Capacity mode: at most this many measured steps per transport.</summary>
-    public int CapacitySteps { get; init; } = 12;
+    public int CapacitySteps { get; init; } = 16;
 
     /// <summary>The baselines asked for; null: every one the mode runs (<see cref="AllBaselines"/>, <see cref="IdleBaselines"/>).</summary>
     public IReadOnlyList<string>? Baselines { get; init; }
@@ -138,7 +138,7 @@ public sealed record BenchOptions
                                 step (each --seconds after --warmup) until p99 > 100 ms (short polls: plus the
                                 interval) or an event is lost; reports the highest rate held (default transports:
                                 short-poll,long-poll,sse,websocket; baselines: raw-websocket,raw-sse,signalr-websockets)
-          --steps N             capacity mode: at most N measured steps per transport (default 12)
+          --steps N             capacity mode: at most N measured steps per transport (default 16)
           --baselines LIST      raw-websocket,raw-sse,signalr-websockets,signalr-sse,signalr-longpolling
                                 (default: all; idle and capacity modes: the raw ones and signalr-websockets)
           --no-baselines        skip the raw-Kestrel and SignalR baselines
