@@ -3,9 +3,11 @@
 # - load: every transport (SSE and WebSocket over TLS, SSE over HTTP/2 too) and every baseline, 50 clients, 5 s each
 #   after 1 s of warm-up. It must deliver every event exactly once on each;
 # - idle: 100 idle connections per long-lived transport (the TLS and HTTP/2 rows too) and idle baseline over one 75 s
-#   window. Every connection must last the window, and every transport but the raw baselines must send its heartbeats.
+#   window. Every connection must last the window, and every transport but the raw baselines must send its heartbeats;
 # - drills: kill, restart and storm (with and without jitter) on 2 hosts behind nginx, 5 clients per technique, 2 s
-#   steady phases. Every technique must lose and duplicate nothing, and be told of no gap.
+#   steady phases. Every technique must lose and duplicate nothing, and be told of no gap;
+# - capacity: SSE and the raw SSE baseline, 20 clients, two rising steps of 2 s after 1 s of warm-up. Every step must be
+#   written with its figures, and the rate held (if any) must have lost and duplicated nothing.
 # Each must write a well-formed results.json, a report.html and a results.md with its tables, and --render must write
 # the last two again from results.json alone, leaving it as it was (and --readme the headline between its markers).
 # The committed runs under wwwroot/bench, and the README's headline, must be exactly what the bench renders.
@@ -41,6 +43,15 @@ cmp "$out/drills/results.json" "$out/drills.json"
 "${bench[@]}" --no-build -- --clients 50 --rate 20 --seconds 5 --warmup 1 --out "$out/load"
 "${bench[@]}" --no-build -- --idle 100 --out "$out/idle"
 cp "$out/load/results.json" "$out/measured.json"
+"${bench[@]}" --no-build -- --capacity --transports sse --baselines raw-sse --clients 20 --rate 20 --seconds 2 --warmup 1 --steps 2 \
+  --out "$out/capacity"
+# A capacity run's tables and report, too, are what the bench renders from its results.json alone.
+mkdir "$out/capacity-measured"
+cp "$out/capacity/results.md" "$out/capacity/report.html" "$out/capacity-measured/"
+"${bench[@]}" --no-build -- --render "$out/capacity"
+for file in results.md report.html; do
+  cmp "$out/capacity/$file" "$out/capacity-measured/$file" || { echo "bench-smoke: capacity $file is not what --render writes"; exit 1; }
+done
 rm "$out/load/report.html" "$out/load/results.md"
 printf '# Bench\n<!-- bench:headline:start -->\nby hand\n<!-- bench:headline:end -->\n' > "$out/README.md"
 "${bench[@]}" --no-build -- --render "$out/load" --readme "$out/README.md"
@@ -122,10 +133,32 @@ const drillsMd = fs.readFileSync(path.join(process.argv[2], 'drills', 'results.m
 if (!drillsMd.includes('## Drills\n')) problems.push('drills: results.md has no drills table');
 if (!fs.readFileSync(path.join(process.argv[2], 'drills', 'report.html'), 'utf8').includes('<section id="drills">')) problems.push('drills: report.html has no drills section');
 
+// Capacity: every step written with its figures; the rate held, if any, one of the steps, with nothing lost or duplicated.
+const capacity = JSON.parse(fs.readFileSync(path.join(process.argv[2], 'capacity', 'results.json'), 'utf8')).capacity || [];
+for (const name of ['sse', 'raw-sse']) if (!capacity.some((run) => run.transport === name)) problems.push(`capacity: no run for ${name}`);
+for (const run of capacity) {
+  const problem = (text) => problems.push(`capacity: ${run.transport}: ${text}`);
+  if (!['p99', 'lost', 'ceiling', 'steps', 'failed'].includes(run.stoppedBy)) problem(`stoppedBy is ${run.stoppedBy}`);
+  if (!(run.steps.length > 0 && run.steps.length <= 2)) problem(`${run.steps.length} steps`);
+  for (const step of run.steps) {
+    for (const field of ['rate', 'deliveriesPerSecond', 'deliveriesPerCpuSecond', 'p50Ms', 'p99Ms', 'lost', 'duplicated']) {
+      if (typeof step[field] !== 'number') problem(`a step's ${field} is not a number`);
+    }
+  }
+  if (run.rate !== null) {
+    const held = run.steps.find((step) => step.rate === run.rate);
+    if (!held || !held.held || held.lost !== 0 || held.duplicated !== 0) problem(`the rate held, ${run.rate}, is not a clean step`);
+    for (const field of ['deliveriesPerSecond', 'deliveriesPerCpuSecond', 'p99Ms']) if (typeof run[field] !== 'number') problem(`${field} is not a number`);
+  }
+}
+const capacityMarkdown = fs.readFileSync(path.join(process.argv[2], 'capacity', 'results.md'), 'utf8');
+if (!capacityMarkdown.includes('## Capacity') || !capacityMarkdown.includes('| transport | clients | events/s held |')) problems.push('capacity: no results.md with its table');
+if (!fs.readFileSync(path.join(process.argv[2], 'capacity', 'report.html'), 'utf8').includes('id="capacity-figures"')) problems.push('capacity: report.html has no capacity figures');
+
 const readme = fs.readFileSync(path.join(process.argv[2], 'README.md'), 'utf8');
 if (!readme.includes('| technique |') || readme.includes('by hand')) problems.push('--readme: no headline between the markers');
 
 if (problems.length) { console.error(`bench-smoke: ${problems.join('\n')}`); process.exit(1); }
 console.log(`bench-smoke: ok (load: ${load} runs, none lost or duplicated; idle: ${idle} runs, every connection held for the window; `
-  + `drills: ${drills.length} runs, none lost, duplicated or told of a gap)`);
+  + `drills: ${drills.length} runs, none lost, duplicated or told of a gap; capacity: ${capacity.length} runs)`);
 JS
