@@ -155,5 +155,6 @@
   }
 
   facts();
-  section();
+  // A run whose every transport failed to start has nothing to draw.
+  if (runs.length > 0) section();
 })();
