@@ -70,7 +70,9 @@ public static class ConsoleTable
         return text.ToString();
     }
 
-    internal static string Workload(BenchReport report) => report.Capacity is not null ? CapacityReport.Workload(report) : Workload(report.Settings);
+    /// <summary>The run's workload in a line: a capacity run's steps, or the drills', load or idle settings.</summary>
+    internal static string Workload(BenchReport report) =>
+        report.Capacity is not null ? CapacityReport.Workload(report) : Workload(report.Settings);
 
     internal static string Workload(BenchSettings settings) => settings.Hosts is { } hosts
         ? $"drills: {Figures.Count(hosts)} hosts on one Redis log behind nginx, {Figures.Count(settings.Clients)} clients per technique through it, "
