@@ -22,7 +22,8 @@ public static class CapacityMode
     public static double LimitFor(string transport, double pollIntervalSeconds) =>
         transport == "short-poll" ? P99LimitMs + (pollIntervalSeconds * 1000) : P99LimitMs;
 
-    public static async Task<CapacityRun> RunAsync(string transport, Target target, BenchOptions options, CancellationToken cancellationToken)
+    public static async Task<CapacityRun> RunAsync(
+        string transport, Target target, BenchOptions options, CancellationToken cancellationToken)
     {
         var limit = LimitFor(transport, options.PollIntervalSeconds);
         var steps = new List<CapacityStep>();
@@ -39,19 +40,22 @@ public static class CapacityMode
                 break;
             }
 
-            Console.WriteLine($"{transport}: step {steps.Count + 1}, {Figures.Plain(rate)} events/s to {Figures.Count(options.Clients)} clients");
+            Console.WriteLine(
+                $"{transport}: step {steps.Count + 1}, {Figures.Plain(rate)} events/s to {Figures.Count(options.Clients)} clients");
             CapacityStep step;
             try
             {
                 var run = await LoadRun.RunAsync(transport, target, options with { Rate = rate }, cancellationToken);
+                var clean = run.Lost == 0 && run.Duplicated == 0 && run.Delivered > 0;
                 step = new CapacityStep(
                     rate, run.DeliveriesPerSecond, run.DeliveriesPerServerCpuSecond, run.LatencyMs.P50, run.LatencyMs.P99,
-                    run.Lost, run.Duplicated, Held: run.Lost == 0 && run.Duplicated == 0 && run.Delivered > 0 && run.LatencyMs.P99 <= limit);
+                    run.Lost, run.Duplicated, Held: clean && run.LatencyMs.P99 <= limit);
             }
             catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
             {
                 // A step that cannot complete (clients refused, say) ends the steps; those measured still count.
-                Console.WriteLine($"{transport}: step at {Figures.Plain(rate)} events/s failed: {exception.GetType().Name}: {exception.Message}");
+                Console.WriteLine(
+                    $"{transport}: step at {Figures.Plain(rate)} events/s failed: {exception.GetType().Name}: {exception.Message}");
                 stoppedBy = "failed";
                 break;
             }
@@ -101,8 +105,8 @@ public static class CapacityMode
             : $"{transport}: held {Figures.Plain(held.Rate)} events/s, {Figures.Number(held.DeliveriesPerSecond)} deliveries/s, "
                 + $"{Figures.Number(held.DeliveriesPerCpuSecond)} per CPU-second, p99 {Figures.LatencyWithUnit(held.P99Ms)} ({stoppedBy})");
         return new CapacityRun(
-            transport, target.IsBaseline, options.Clients, held?.Rate, held?.DeliveriesPerSecond, held?.DeliveriesPerCpuSecond, held?.P99Ms,
-            limit, stoppedBy ?? "steps", steps);
+            transport, target.IsBaseline, options.Clients, held?.Rate, held?.DeliveriesPerSecond, held?.DeliveriesPerCpuSecond,
+            held?.P99Ms, limit, stoppedBy ?? "steps", steps);
     }
 
     /// <summary>Three significant figures: 10, 15, 22.5, 33.8, 50.6, 75.9, 114, 171, 256 events/s.</summary>

@@ -100,15 +100,13 @@ internal static class CapacityReport
         foreach (var ours in runs.Where(run => !run.Baseline))
         {
             var raw = Judged.FirstOrDefault(pair => pair.Transport == ours.Transport).Raw;
-            foreach (var baseline in new[] { raw, SignalR }.OfType<string>().Select(name => runs.FirstOrDefault(run => run.Transport == name)))
+            var baselines = new[] { raw, SignalR }.OfType<string>().Select(name => runs.FirstOrDefault(run => run.Transport == name));
+            foreach (var baseline in baselines.OfType<CapacityRun>())
             {
-                if (baseline is null)
-                {
-                    continue;
-                }
-
-                rows.Add([ours.Transport, "deliveries/s held", baseline.Transport, Figures.Ratio(Targets.Ratio(ours.DeliveriesPerSecond, baseline.DeliveriesPerSecond))]);
-                rows.Add([ours.Transport, "deliveries per CPU-second", baseline.Transport, Figures.Ratio(Targets.Ratio(ours.DeliveriesPerCpuSecond, baseline.DeliveriesPerCpuSecond))]);
+                var perSecond = Targets.Ratio(ours.DeliveriesPerSecond, baseline.DeliveriesPerSecond);
+                var perCpuSecond = Targets.Ratio(ours.DeliveriesPerCpuSecond, baseline.DeliveriesPerCpuSecond);
+                rows.Add([ours.Transport, "deliveries/s held", baseline.Transport, Figures.Ratio(perSecond)]);
+                rows.Add([ours.Transport, "deliveries per CPU-second", baseline.Transport, Figures.Ratio(perCpuSecond)]);
             }
         }
 
@@ -121,7 +119,10 @@ internal static class CapacityReport
         var runs = report.Capacity ?? [];
         CapacityRun? Find(string name) => runs.FirstOrDefault(run => run.Transport == name);
         return Judged
-            .SelectMany(pair => new[] { (pair.Transport, Baseline: pair.Raw, Factor: RawFactor), (pair.Transport, Baseline: SignalR, Factor: SignalRFactor) })
+            .SelectMany(pair => new[]
+            {
+                (pair.Transport, Baseline: pair.Raw, Factor: RawFactor), (pair.Transport, Baseline: SignalR, Factor: SignalRFactor),
+            })
             .Select(target => AtLeast(target.Transport, Find(target.Transport), target.Baseline, Find(target.Baseline), target.Factor))
             .ToList();
     }
@@ -179,7 +180,8 @@ internal static class CapacityReport
         }
 
         text.Append("capacity (highest rate held)\n");
-        ConsoleTable.Table(text, Header, runs.Select(run => (string[])[(run.Baseline ? "  " : "* ") + run.Transport, .. Row(run)]).ToList());
+        var rows = runs.Select(run => (string[])[(run.Baseline ? "  " : "* ") + run.Transport, .. Row(run)]).ToList();
+        ConsoleTable.Table(text, Header, rows);
         text.Append("* ours; the others are baselines\n\n");
         if (Ratios(report) is [_, ..] ratios)
         {
@@ -203,7 +205,8 @@ internal static class CapacityReport
         var figures = new CapacityFigures(
             Note(report), TargetsNote, CapacityMode.P99LimitMs, CapacityMode.StepFactor, Header, [.. runs.Select(Row)], Ratios(report));
         var json = ReportWriter.ScriptJson(JsonSerializer.Serialize(figures, CapacityJson.Default.CapacityFigures));
-        return $"\n<script type=\"application/json\" id=\"capacity-figures\">\n{json}\n</script>\n<script>\n{ReportWriter.Resource("capacity.js")}</script>";
+        return $"\n<script type=\"application/json\" id=\"capacity-figures\">\n{json}\n</script>\n"
+            + $"<script>\n{ReportWriter.Resource("capacity.js")}</script>";
     }
 }
 

@@ -7,10 +7,15 @@ namespace RealtimeDemo.Bench;
 /// </summary>
 /// <param name="Rate">Events per second published at the step held.</param>
 /// <param name="DeliveriesPerSecond">Deliveries per second at the step held.</param>
-/// <param name="DeliveriesPerCpuSecond">Deliveries per server CPU-second at the step held (null: a host not started by the bench).</param>
+/// <param name="DeliveriesPerCpuSecond">
+/// Deliveries per server CPU-second at the step held (null: a host not started by the bench).
+/// </param>
 /// <param name="P99Ms">The held step's p99 latency.</param>
 /// <param name="P99LimitMs">The p99 a step must stay within: 100 ms, plus the interval for short polling.</param>
-/// <param name="StoppedBy">Why the steps ended: <c>p99</c>, <c>lost</c>, <c>ceiling</c> (the ticker's maximum was held), <c>steps</c> (as many as allowed were measured) or <c>failed</c>.</param>
+/// <param name="StoppedBy">
+/// Why the steps ended: <c>p99</c>, <c>lost</c>, <c>ceiling</c> (the ticker's maximum was held), <c>steps</c> (as many
+/// as allowed were measured) or <c>failed</c>.
+/// </param>
 public sealed record CapacityRun(
     string Transport,
     bool Baseline,

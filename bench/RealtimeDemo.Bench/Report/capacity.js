@@ -5,7 +5,7 @@
 (() => {
   'use strict';
 
-  const { MISSING, finite, count, plain, number, latency, html, kind, barChart } = Charts;
+  const { finite, count, plain, number, latency, html, kind, barChart } = Charts;
   const SVG = 'http://www.w3.org/2000/svg';
 
   const results = JSON.parse(document.getElementById('results').textContent);
@@ -64,12 +64,15 @@
   function stepsChart(run, x, y) {
     const width = 360, height = 180, x0 = 46, x1 = 344, y0 = 22, y1 = 142;
     const k = kind(run);
-    const chart = svg('svg', { class: 'chart', viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': `p99 latency per publish rate, ${run.transport}` });
+    const chart = svg('svg', {
+      class: 'chart', viewBox: `0 0 ${width} ${height}`, role: 'img', 'aria-label': `p99 latency per publish rate, ${run.transport}`,
+    });
     const px = (rate) => x.at(rate) * (x1 - x0) + x0;
     const py = (ms) => y1 - y.at(ms) * (y1 - y0);
     for (const tick of x.ticks) {
       chart.append(svg('line', { class: tick.major ? 'grid major' : 'grid', x1: px(tick.value), x2: px(tick.value), y1: y0, y2: y1 }));
-      if (tick.labelled) chart.append(svg('text', { class: 'tick', x: px(tick.value), y: y1 + 14, 'text-anchor': 'middle' }, plain(tick.value)));
+      if (!tick.labelled) continue;
+      chart.append(svg('text', { class: 'tick', x: px(tick.value), y: y1 + 14, 'text-anchor': 'middle' }, plain(tick.value)));
     }
     chart.append(svg('text', { class: 'tick', x: x1, y: y1 + 30, 'text-anchor': 'end' }, 'events/s published'));
     for (const tick of y.ticks.filter((t) => t.major)) {
@@ -85,12 +88,14 @@
 
     const steps = [...run.steps].sort((a, b) => a.rate - b.rate);
     if (steps.length > 0) {
-      chart.append(svg('path', { class: `step ${k}`, d: steps.map((step, i) => `${i === 0 ? 'M' : 'L'}${n(px(step.rate))},${n(py(step.p99Ms))}`).join('') }));
+      const d = steps.map((step, i) => `${i === 0 ? 'M' : 'L'}${n(px(step.rate))},${n(py(step.p99Ms))}`).join('');
+      chart.append(svg('path', { class: `step ${k}`, d }));
     }
     // Filled: the step held; open: it did not.
     for (const step of steps) {
       chart.append(svg('circle', { class: step.held ? `bar ${k}` : `step ${k}`, cx: px(step.rate), cy: py(step.p99Ms), r: 3.5 },
-        svg('title', {}, `${plain(step.rate)} events/s: p99 ${latency(step.p99Ms)} ms, ${count(step.lost)} lost${step.held ? ', held' : ''}`)));
+        svg('title', {}, `${plain(step.rate)} events/s: p99 ${latency(step.p99Ms)} ms, ${count(step.lost)} lost${step.held ? ', held' : ''}`),
+      ));
     }
     if (finite(run.rate)) {
       chart.append(
@@ -122,13 +127,14 @@
       html('p', { class: 'note' }, figures.note),
       html('div', { class: 'pair' }, [
         html('figure', {}, [html('figcaption', {}, 'Deliveries per second held'), barChart(
-          runs.map(({ run }) => bar(run, run.deliveriesPerSecond, finite(run.deliveriesPerSecond) ? number(run.deliveriesPerSecond) : MISSING)),
+          runs.map(({ run }) => bar(run, run.deliveriesPerSecond, number(run.deliveriesPerSecond))),
           'deliveries per second at the highest rate held')]),
         html('figure', {}, [html('figcaption', {}, 'Deliveries per server CPU-second at that rate'), barChart(
           runs.map(({ run }) => bar(run, run.deliveriesPerCpuSecond, number(run.deliveriesPerCpuSecond))),
           'deliveries per server CPU-second at the highest rate held')]),
       ]),
-      html('p', { class: 'note' }, 'p99 latency at each step\'s publish rate, log scales shared by every panel: filled dots held, open dots did not; the dashed line is the limit.'),
+      html('p', { class: 'note' }, 'p99 latency at each step\'s publish rate, log scales shared by every panel: '
+        + 'filled dots held, open dots did not; the dashed line is the limit.'),
       html('div', { class: 'multiples' }, runs.map(({ run }) => html('figure', { class: 'panel' }, [
         html('figcaption', {}, [
           tname(run),
