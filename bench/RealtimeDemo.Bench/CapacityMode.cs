@@ -5,8 +5,8 @@ namespace RealtimeDemo.Bench;
 /// <summary>
 /// <c>--capacity</c>: one transport at fixed clients, its publish rate raised step by step, each step a load run of its
 /// own (warm-up, measured window, drain) on the same host, until a step's p99 passes the limit or an event is lost or
-/// duplicated. The rate then goes back between the highest step held and the lowest that failed, twice, so the figure
-/// held is found to within about 11 %, not the 50 % of one step.
+/// duplicated. The rate then goes back between the highest step held and the lowest that failed, three times, so the
+/// figure held is found to within about 5 % (as fine as the targets judged on it), not the 50 % of one step.
 /// </summary>
 public static class CapacityMode
 {
@@ -17,7 +17,7 @@ public static class CapacityMode
     public const double StepFactor = 1.5;
 
     /// <summary>Steps between the highest held and the lowest failed, once a step has failed.</summary>
-    public const int Refinements = 2;
+    public const int Refinements = 3;
 
     public static double LimitFor(string transport, double pollIntervalSeconds) =>
         transport == "short-poll" ? P99LimitMs + (pollIntervalSeconds * 1000) : P99LimitMs;

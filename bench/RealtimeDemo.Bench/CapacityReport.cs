@@ -46,7 +46,7 @@ internal static class CapacityReport
     public static string Note(BenchReport report) =>
         $"Per transport at {Figures.Count(report.Settings.Clients)} clients, the highest publish rate held: the rate is raised "
         + $"× {Figures.Plain(CapacityMode.StepFactor)} per step from {Figures.Plain(report.Settings.Rate)} events/s, then tried "
-        + "twice between the highest step held and the lowest not held. A step holds when its p99 is "
+        + "three times between the highest step held and the lowest not held. A step holds when its p99 is "
         + $"within {Figures.Plain(CapacityMode.P99LimitMs)} ms (short polling: plus its interval) and no event is lost or duplicated.";
 
     public const string TargetsNote = "Capacity held, each compared with the baselines measured in this same run.";
