@@ -100,7 +100,9 @@
     if (finite(run.rate)) {
       chart.append(
         svg('line', { class: 'mark', x1: px(run.rate), x2: px(run.rate), y1: y0, y2: y1 }),
-        svg('text', { class: 'tick mark-label', x: px(run.rate) + 3, y: y0 + 10 }, 'held'));
+        // Against the right edge, written to the left of its line.
+        svg('text', { class: 'tick mark-label', ...(px(run.rate) > x1 - 30
+          ? { x: px(run.rate) - 3, 'text-anchor': 'end' } : { x: px(run.rate) + 3 }), y: y0 + 10 }, 'held'));
     }
     return chart;
   }
