@@ -10,7 +10,8 @@
 #   written with its figures, and the rate held (if any) must have lost and duplicated nothing.
 # Each must write a well-formed results.json, a report.html and a results.md with its tables, and --render must write
 # the last two again from results.json alone, leaving it as it was (and --readme the headline between its markers).
-# The committed runs under wwwroot/bench, and the README's headline, must be exactly what the bench renders.
+# The committed runs under wwwroot/bench (load, idle, capacity), and the README's headline, must be exactly what the
+# bench renders.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=$(mktemp -d)
@@ -22,7 +23,7 @@ dotnet build bench/RealtimeDemo.Bench --configuration Release --nologo --verbosi
 # First, since it takes seconds where the measured runs below take minutes: the committed runs' tables and report,
 # and the README's headline, are what the bench writes from their results.json. Rendered again here, they must come
 # out the same (a figure changed by hand does not).
-for run in wwwroot/bench wwwroot/bench/idle wwwroot/bench/drills; do
+for run in wwwroot/bench wwwroot/bench/idle wwwroot/bench/drills wwwroot/bench/capacity; do
   mkdir -p "$out/committed/$run"
   cp "$run/results.json" "$out/committed/$run/"
   readme=()
