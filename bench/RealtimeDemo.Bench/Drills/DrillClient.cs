@@ -29,7 +29,10 @@ public sealed class DrillContext : IDisposable
 
     public DrillTally Tally { get; }
 
-    /// <summary>Whether reconnect delays are drawn at random below the backoff (full jitter) or are the backoff itself.</summary>
+    /// <summary>
+    /// Whether reconnect delays are drawn at random between half the backoff and all of it (as the browser client's are)
+    /// or are the backoff itself.
+    /// </summary>
     public bool Jitter { get; }
 
     public string? StartCursor { get; }
@@ -50,16 +53,17 @@ public sealed class DrillContext : IDisposable
         _handler.Dispose();
     }
 
-    // Every TCP connection to nginx is counted; spread over 127.0.0.x sources, so thousands of reconnects in a
-    // storm do not run out of ephemeral ports to one address.
+    // Every TCP connection nginx accepts is counted (an attempt refused while it is down costs the hosts nothing: it
+    // is a refusal); spread over 127.0.0.x sources, so thousands of reconnects in a storm do not run out of ephemeral
+    // ports to one address.
     private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         try
         {
             socket.Bind(new IPEndPoint(new IPAddress([127, 0, 0, (byte)((Interlocked.Increment(ref _next) % SourceAddresses) + 2)]), 0));
-            Tally.Connect();
             await socket.ConnectAsync(context.DnsEndPoint, cancellationToken);
+            Tally.Connect();
             return new NetworkStream(socket, ownsSocket: true);
         }
         catch
@@ -72,7 +76,7 @@ public sealed class DrillContext : IDisposable
 
 /// <summary>
 /// A drill's client: it keeps its cursor and, after any drop or refusal, resumes from it after an exponential backoff
-/// (250 ms doubling to 8 s; with jitter, a random delay below that). It checks every seq from the drill's first: a
+/// (250 ms doubling to 8 s; with jitter, a random delay between half that and all of it). It checks every seq from the drill's first: a
 /// seq skipped with no gap signal before it is lost, one seen again duplicated. After a cut, the time until it
 /// receives again is its resume time, if the cut dropped it.
 /// </summary>
@@ -141,7 +145,9 @@ public abstract class DrillClient(DrillContext context)
             _retrying = true;
             Dropped();
             var ceiling = Math.Min(BackoffCap.TotalMilliseconds, BackoffBase.TotalMilliseconds * Math.Pow(2, failures++));
-            var delay = Context.Jitter ? Random.Shared.NextDouble() * ceiling : ceiling;
+            // Half fixed, half random, as wwwroot/js/realtime-client.js backs off: spread enough to break a wave, and never
+            // so short that a client retries at once into an outage.
+            var delay = Context.Jitter ? (ceiling / 2) + (Random.Shared.NextDouble() * ceiling / 2) : ceiling;
             try
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(delay), stop);

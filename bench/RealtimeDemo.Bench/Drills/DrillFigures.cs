@@ -9,7 +9,7 @@ internal static class DrillFigures
     public const string Note =
         "Clients of each technique through nginx, each resuming from its cursor after any drop. Lost: seqs skipped with "
         + "no gap signal (and any not received by the end); cut: clients a cut dropped (or refused); resume: from the cut "
-        + "until each of them received again; peak connects/s: the most TCP connections to nginx in 100 ms, per second. "
+        + "until each of them received again; peak connects/s: the most TCP connections nginx accepted in 100 ms, per second (refused attempts not counted). "
         + "Lost, duplicated and gap signals in bold when not 0, resumed when short of cut.";
 
     public static readonly string[] Header =

@@ -14,7 +14,7 @@ namespace RealtimeDemo.Bench.Drills;
 /// <param name="Cut">Clients that lost their connection to a cut (counted once per cut) and so had to resume.</param>
 /// <param name="Resumed">Of those, the ones that received again before the drill ended.</param>
 /// <param name="ResumeMs">From the cut until each cut client received again; null when the cuts cut no client.</param>
-/// <param name="PeakConnectsPerSecond">The most TCP connections the technique's clients opened in 100 ms, per second.</param>
+/// <param name="PeakConnectsPerSecond">The most TCP connections nginx accepted from the technique's clients in 100 ms, per second.</param>
 /// <param name="Actions">What the drill did, and when (seconds from the first event published).</param>
 /// <param name="Timeline">Per second from the first event published: connected clients, deliveries, TCP connects.</param>
 public sealed record DrillRun(

@@ -55,7 +55,7 @@ public sealed class DrillTally(DrillClock clock)
         }
     }
 
-    /// <summary>A TCP connection opened to nginx.</summary>
+    /// <summary>A TCP connection nginx accepted.</summary>
     public void Connect()
     {
         if (Slot(10) is { } tenth)
