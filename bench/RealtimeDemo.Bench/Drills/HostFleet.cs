@@ -145,11 +145,15 @@ public sealed class HostFleet : IAsyncDisposable
         // nginx's passive check: a host that failed a connect is left out for fail_timeout, then tried again. 2 s
         // rather than the default 10 s, so a host started again is back in rotation before the next is stopped.
         var servers = string.Concat(_ports.Select(port => $"server 127.0.0.1:{port} max_fails=1 fail_timeout={Text((int)RetryAfter.TotalSeconds)}s; "));
-        var workerConnections = Text((connections * 2) + 1024);
+        // A process may hold at most 20,000 descriptors here, and every proxied connection takes two: enough workers
+        // to stay well under it, the listening socket shared among them by the kernel (reuseport) so each takes its part.
+        var workers = Math.Max(1, (int)Math.Ceiling(((connections * 2) + 1024) / 16_000.0));
+        var perWorker = (connections * 2 / workers) + 1024;
+        var workerConnections = Text(perWorker);
         return $$"""
             daemon off;
-            worker_processes 1;
-            worker_rlimit_nofile {{Text((connections * 2) + 2048)}};
+            worker_processes {{Text(workers)}};
+            worker_rlimit_nofile {{Text(perWorker + 1024)}};
             pid {{_directory}}/nginx.pid;
             error_log {{_directory}}/error.log warn;
             events { worker_connections {{workerConnections}}; }
@@ -165,7 +169,7 @@ public sealed class HostFleet : IAsyncDisposable
                 proxy_read_timeout 75s;
                 proxy_send_timeout 75s;
                 server {
-                    listen 127.0.0.1:{{Text(_proxyPort)}} backlog=4096;
+                    listen 127.0.0.1:{{Text(_proxyPort)}} backlog=4096 reuseport;
                     include {{Locations()}};
                 }
             }
