@@ -23,7 +23,7 @@ dotnet build bench/RealtimeDemo.Bench --configuration Release --nologo --verbosi
 # First, since it takes seconds where the measured runs below take minutes: the committed runs' tables and report,
 # and the README's headline, are what the bench writes from their results.json. Rendered again here, they must come
 # out the same (a figure changed by hand does not).
-for run in wwwroot/bench wwwroot/bench/idle wwwroot/bench/drills wwwroot/bench/capacity; do
+for run in wwwroot/bench wwwroot/bench/idle wwwroot/bench/drills wwwroot/bench/drills/storm-10k wwwroot/bench/capacity; do
   mkdir -p "$out/committed/$run"
   cp "$run/results.json" "$out/committed/$run/"
   readme=()
