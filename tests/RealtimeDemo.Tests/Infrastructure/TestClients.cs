@@ -348,6 +348,23 @@ public static class TestClients
         return events;
     }
 
+    /// <summary>
+    /// Expects the server's close for an expired reader token (4401) with nothing sent before it: in particular not the
+    /// event <paramref name="publishedAfter"/>, published after the expiry.
+    /// </summary>
+    public static async Task ExpectClosedAtExpiryAsync(this WebSocket socket, string publishedAfter, CancellationToken cancellationToken)
+    {
+        var rest = new List<JsonElement>();
+        while (await socket.ReceiveJsonAsync(cancellationToken) is { } message)
+        {
+            rest.Add(message);
+        }
+
+        Assert.True(rest.Count == 0, $"Sent past the expiry (the event published after it is {publishedAfter}): {string.Join(", ", rest)}");
+        Assert.Equal(4401, (int?)socket.CloseStatus);
+        Assert.Equal("token expired", socket.CloseStatusDescription);
+    }
+
     public static Task SendJsonAsync(this WebSocket socket, object message, CancellationToken cancellationToken) =>
         socket.SendAsync(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(message, Json)), WebSocketMessageType.Text, true, cancellationToken);
 }
