@@ -54,7 +54,6 @@ void Stop(PosixSignalContext signal)
 {
     if (cancel.IsCancellationRequested)
     {
-        ServerProcess.KillAll();
         ChildProcess.KillAll();
         return;
     }
@@ -68,7 +67,6 @@ using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop)
 using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 AppDomain.CurrentDomain.ProcessExit += (_, _) =>
 {
-    ServerProcess.KillAll();
     ChildProcess.KillAll();
 };
 var fileLimit = FileLimit.Raise();

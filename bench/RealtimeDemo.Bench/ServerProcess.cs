@@ -2,8 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
-using System.Text;
 
 namespace RealtimeDemo.Bench;
 
@@ -14,12 +12,9 @@ namespace RealtimeDemo.Bench;
 /// </summary>
 public sealed class ServerProcess : IAsyncDisposable
 {
-    private static readonly HashSet<ServerProcess> Started = [];
+    private readonly ChildProcess _process;
 
-    private readonly Process _process;
-    private readonly StringBuilder _output = new();
-
-    private ServerProcess(Process process, Uri address, Uri? secureAddress)
+    private ServerProcess(ChildProcess process, Uri address, Uri? secureAddress)
     {
         _process = process;
         Address = address;
@@ -47,9 +42,6 @@ public sealed class ServerProcess : IAsyncDisposable
         {
             ArgumentList = { Path.Combine(AppContext.BaseDirectory, dll), "--urls", urls },
             WorkingDirectory = AppContext.BaseDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
         };
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         start.Environment["DOTNET_gcServer"] = "0";
@@ -63,19 +55,8 @@ public sealed class ServerProcess : IAsyncDisposable
             start.Environment[key] = value;
         }
 
-        var process = Process.Start(start)!;
         var server = new ServerProcess(
-            process, new Uri($"http://127.0.0.1:{port}/"), securePort is null ? null : new Uri($"https://127.0.0.1:{securePort}/"));
-        lock (Started)
-        {
-            Started.Add(server);
-        }
-
-        process.OutputDataReceived += (_, line) => server.Keep(line.Data);
-        process.ErrorDataReceived += (_, line) => server.Keep(line.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-
+            ChildProcess.Start(start, dll), new Uri($"http://127.0.0.1:{port}/"), securePort is null ? null : new Uri($"https://127.0.0.1:{securePort}/"));
         try
         {
             await WaitUntilHealthyAsync(server, dll, cancellationToken);
@@ -86,21 +67,6 @@ public sealed class ServerProcess : IAsyncDisposable
             // Not started (it exited, never answered, or the bench is stopping): nothing of it may outlive the bench.
             await server.DisposeAsync();
             throw;
-        }
-    }
-
-    /// <summary>Kills every started server still running: for a bench ended by a signal, not by its own course.</summary>
-    public static void KillAll()
-    {
-        ServerProcess[] started;
-        lock (Started)
-        {
-            started = [.. Started];
-        }
-
-        foreach (var server in started)
-        {
-            server.Kill();
         }
     }
 
@@ -134,16 +100,7 @@ public sealed class ServerProcess : IAsyncDisposable
         }
     }
 
-    public string Output
-    {
-        get
-        {
-            lock (_output)
-            {
-                return _output.ToString();
-            }
-        }
-    }
+    public string Output => _process.Output;
 
     /// <summary>User + system CPU seconds the server has used so far.</summary>
     public double CpuSeconds()
@@ -169,69 +126,13 @@ public sealed class ServerProcess : IAsyncDisposable
         return 0;
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        lock (Started)
-        {
-            Started.Remove(this);
-        }
-
-        Kill();
-        await _process.WaitForExitAsync();
-        _process.Dispose();
-    }
+    public ValueTask DisposeAsync() => _process.DisposeAsync();
 
     /// <summary>
     /// Sends SIGTERM, as an orchestrator stopping a host does, and waits for the graceful drain to end the process
-    /// (killed after <paramref name="timeout"/>); the server is disposed either way.
+    /// (killed after <paramref name="timeout"/>, as an orchestrator would); the server is disposed either way.
     /// </summary>
-    public async Task TerminateAsync(TimeSpan timeout)
-    {
-        if (!_process.HasExited && Signals.Send(_process.Id, Signals.Term) != 0)
-        {
-            throw new InvalidOperationException($"kill({_process.Id}, SIGTERM) failed: errno {Marshal.GetLastPInvokeError()}");
-        }
-
-        using var deadline = new CancellationTokenSource(timeout);
-        try
-        {
-            await _process.WaitForExitAsync(deadline.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            // Still draining past the deadline: killed below, as an orchestrator would.
-        }
-
-        await DisposeAsync();
-    }
-
-    private void Kill()
-    {
-        try
-        {
-            _process.Kill(entireProcessTree: true);
-        }
-        catch (InvalidOperationException)
-        {
-            // Already exited (or disposed): nothing left to kill.
-        }
-    }
-
-    private void Keep(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        lock (_output)
-        {
-            if (_output.Length < 64 * 1024)
-            {
-                _output.AppendLine(line);
-            }
-        }
-    }
+    public Task TerminateAsync(TimeSpan timeout) => _process.StopAsync(Signals.Term, timeout);
 
     internal static int FreePort(int except = 0)
     {

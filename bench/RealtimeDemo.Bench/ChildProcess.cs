@@ -3,11 +3,12 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace RealtimeDemo.Bench.Drills;
+namespace RealtimeDemo.Bench;
 
 /// <summary>
-/// A server of the drills' that is not a .NET host: redis-server or nginx, run in the foreground as the bench's child
-/// on a loopback port. Every one started is stopped by <see cref="KillAll"/> too, for a bench ended by a signal.
+/// A process the bench starts and must stop: a RealtimeDemo host or a baseline (<see cref="ServerProcess"/>),
+/// redis-server or nginx. Its output is kept for failure messages, and every one started is stopped by
+/// <see cref="KillAll"/> too, for a bench ended by a signal.
 /// </summary>
 public sealed class ChildProcess : IAsyncDisposable
 {
@@ -26,6 +27,8 @@ public sealed class ChildProcess : IAsyncDisposable
 
     public int Id => _process.Id;
 
+    public bool HasExited => _process.HasExited;
+
     /// <summary>What it wrote (the first 64 KB), for a failure's message.</summary>
     public string Output
     {
@@ -38,16 +41,13 @@ public sealed class ChildProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts <paramref name="executable"/> and waits until <paramref name="port"/> accepts connections.</summary>
-    public static async Task<ChildProcess> StartAsync(string executable, IEnumerable<string> arguments, int port, CancellationToken cancellationToken)
+    /// <summary>Starts <paramref name="start"/> (its output redirected here) under <paramref name="name"/>.</summary>
+    public static ChildProcess Start(ProcessStartInfo start, string name)
     {
-        var start = new ProcessStartInfo(executable) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        var child = new ChildProcess(Process.Start(start)!, Path.GetFileName(executable));
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        start.UseShellExecute = false;
+        var child = new ChildProcess(Process.Start(start)!, name);
         lock (Started)
         {
             Started.Add(child);
@@ -57,6 +57,19 @@ public sealed class ChildProcess : IAsyncDisposable
         child._process.ErrorDataReceived += (_, line) => child.Keep(line.Data);
         child._process.BeginOutputReadLine();
         child._process.BeginErrorReadLine();
+        return child;
+    }
+
+    /// <summary>Starts <paramref name="executable"/> and waits until <paramref name="port"/> accepts connections.</summary>
+    public static async Task<ChildProcess> StartAsync(string executable, IEnumerable<string> arguments, int port, CancellationToken cancellationToken)
+    {
+        var start = new ProcessStartInfo(executable);
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        var child = Start(start, Path.GetFileName(executable));
         try
         {
             await child.WaitUntilListeningAsync(port, cancellationToken);
@@ -84,15 +97,19 @@ public sealed class ChildProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Sends <paramref name="signal"/> and waits for the process to end (killed after 10 s), then disposes it.</summary>
-    public async Task StopAsync(int signal)
+    /// <summary>
+    /// Sends <paramref name="signal"/> and waits for the process to end (killed after <paramref name="timeout"/>, 10 s
+    /// unless told), then disposes it.
+    /// </summary>
+    public async Task StopAsync(int signal, TimeSpan? timeout = null)
     {
         if (!_process.HasExited)
         {
+            // A process that exited meanwhile cannot take the signal; one that did not stop is killed below either way.
             _ = Signals.Send(_process.Id, signal);
         }
 
-        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        using var deadline = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(10));
         try
         {
             await _process.WaitForExitAsync(deadline.Token);
