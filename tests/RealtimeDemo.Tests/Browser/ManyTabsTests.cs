@@ -241,13 +241,7 @@ public sealed partial class ManyTabsTests(BrowserFixture browser) : IClassFixtur
     private async Task<IBrowserContext> NewContextAsync()
     {
         // One context is one profile: its tabs share the browser's connections to the origin, as a visitor's would.
-        _context = await browser.RequireBrowser().NewContextAsync(new()
-        {
-            BaseURL = _app!.BaseAddress.ToString(),
-            IgnoreHTTPSErrors = true,
-            ViewportSize = new() { Width = 1440, Height = 900 },
-        });
-        _context.SetDefaultTimeout(20_000);
+        _context = await browser.NewContextAsync(_app!.BaseAddress, ignoreHttpsErrors: true);
         return _context;
     }
 

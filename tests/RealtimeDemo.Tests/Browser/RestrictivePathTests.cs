@@ -278,8 +278,7 @@ public sealed partial class RestrictivePathTests(BrowserFixture browser) : IClas
     private async Task<IPage> OpenPageAsync(Uri address)
     {
         _publisher = _app.CreateSocketClient();
-        _context = await browser.RequireBrowser().NewContextAsync(new() { BaseURL = address.ToString(), ViewportSize = new() { Width = 1440, Height = 900 } });
-        _context.SetDefaultTimeout(20_000);
+        _context = await browser.NewContextAsync(address);
         await _context.AddInitScriptAsync(PathLogScript);
         var page = _page = await _context.NewPageAsync();
         page.PageError += (_, error) => _pageErrors.Add(error);

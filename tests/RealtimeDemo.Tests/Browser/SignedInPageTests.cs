@@ -113,8 +113,7 @@ public sealed partial class SignedInPageTests(BrowserFixture browser) : IClassFi
 
     private async Task<IPage> OpenAsync()
     {
-        _context = await browser.RequireBrowser().NewContextAsync(new() { BaseURL = _app.BaseAddress.ToString(), ViewportSize = new() { Width = 1440, Height = 900 } });
-        _context.SetDefaultTimeout(20_000);
+        _context = await browser.NewContextAsync(_app.BaseAddress);
         var page = await _context.NewPageAsync();
         page.PageError += (_, error) => _pageErrors.Add(error);
         await page.GotoAsync("/");

@@ -41,6 +41,22 @@ public sealed class BrowserFixture : IAsyncLifetime
         return Browser ?? throw new InvalidOperationException("Chromium is installed but was not launched.");
     }
 
+    /// <summary>
+    /// A new profile for a page at <paramref name="baseAddress"/>: a 1440 × 900 window and 20 s for any step, as every
+    /// browser test uses. Skips (or fails under CI) without a browser.
+    /// </summary>
+    public async Task<IBrowserContext> NewContextAsync(Uri baseAddress, bool ignoreHttpsErrors = false)
+    {
+        var context = await RequireBrowser().NewContextAsync(new()
+        {
+            BaseURL = baseAddress.ToString(),
+            IgnoreHTTPSErrors = ignoreHttpsErrors,
+            ViewportSize = new() { Width = 1440, Height = 900 },
+        });
+        context.SetDefaultTimeout(20_000);
+        return context;
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (Browser is not null)
