@@ -87,6 +87,7 @@ class Technique {
   #failuresInRow = 0;
   #credential = null; // { token, expiresAt }
   #refreshTimer = 0;
+  #streamAttempt = 0;
 
   constructor(sink = {}, options = {}) {
     this.sink = sink;
@@ -218,6 +219,27 @@ class Technique {
     this.disconnect();
     if (this.running) this.connect();
   }
+
+  // What both streams' connect() start with: the connection they replace closed, the silence watch on, the token
+  // taken. { token } to go on (token null where the host needs none); null when the attempt failed (a reconnect is
+  // scheduled) or was overtaken meanwhile by a disconnect, a stop or another connect.
+  async openStream() {
+    this.disconnect();
+    const attempt = this.#streamAttempt;
+    this.sink.state?.('connecting');
+    this.heard();
+    let token;
+    try {
+      token = await this.token();
+    } catch {
+      if (attempt === this.#streamAttempt) this.reconnectLater('failed');
+      return null;
+    }
+    return attempt === this.#streamAttempt && this.running ? { token } : null;
+  }
+
+  // A stream's disconnect() calls it: any openStream() still waiting for its token gives up.
+  abandon() { this.#streamAttempt++; }
 
   // A welcome names the host's heartbeat interval: watch at that pace from now on.
   learn(welcome) {
@@ -366,23 +388,12 @@ export class LongPollTechnique extends PollingTechnique {
 export class SseTechnique extends Technique {
   name = 'sse';
   #source = null;
-  #attempt = 0;
   #welcomed = false;
 
   async connect() {
-    this.disconnect();
-    const attempt = this.#attempt;
-    this.sink.state?.('connecting');
-    this.heard();
-    let token;
-    try {
-      token = await this.token();
-    } catch {
-      if (attempt === this.#attempt) this.reconnectLater('failed');
-      return;
-    }
-    if (attempt !== this.#attempt || !this.running) return;
-    const source = this.#source = new EventSource(this.url('api/sse', { after: this.cursor, access_token: token }));
+    const opening = await this.openStream();
+    if (!opening) return;
+    const source = this.#source = new EventSource(this.url('api/sse', { after: this.cursor, access_token: opening.token }));
     this.#welcomed = false;
     // Only the source in use may speak: one replaced or closed is ignored, whatever it still dispatches.
     const on = (type, handler) => source.addEventListener(type, (message) => {
@@ -443,7 +454,7 @@ export class SseTechnique extends Technique {
   }
 
   disconnect() {
-    this.#attempt++;
+    this.abandon();
     this.#source?.close();
     this.#source = null;
   }
@@ -453,7 +464,6 @@ export class SseTechnique extends Technique {
 export class WebSocketTechnique extends Technique {
   name = 'websocket';
   #socket = null;
-  #attempt = 0;
 
   constructor(sink, options = {}) {
     super(sink, options);
@@ -462,19 +472,9 @@ export class WebSocketTechnique extends Technique {
   }
 
   async connect() {
-    this.disconnect();
-    const attempt = this.#attempt;
-    this.sink.state?.('connecting');
-    this.heard();
-    let accessToken;
-    try {
-      accessToken = await this.token();
-    } catch {
-      if (attempt === this.#attempt) this.reconnectLater('failed');
-      return;
-    }
-    if (attempt !== this.#attempt || !this.running) return;
-    const url = this.url('ws', { after: this.cursor, token: this.publishKey, access_token: accessToken });
+    const opening = await this.openStream();
+    if (!opening) return;
+    const url = this.url('ws', { after: this.cursor, token: this.publishKey, access_token: opening.token });
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     const socket = this.#socket = new WebSocket(url);
     socket.onopen = () => {
@@ -522,7 +522,7 @@ export class WebSocketTechnique extends Technique {
   }
 
   disconnect() {
-    this.#attempt++;
+    this.abandon();
     const socket = this.#socket;
     this.#socket = null;
     // A page cannot cut TCP itself; closing without waiting for anything is the closest it has to a drop.
