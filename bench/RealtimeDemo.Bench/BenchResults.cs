@@ -17,6 +17,10 @@ public sealed record BenchReport(
     /// <summary>Capacity mode's results, a run per transport; absent (null) from the other modes' results.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<CapacityRun>? Capacity { get; init; }
+
+    /// <summary>Beyond one process (<c>--fleet</c>): a run per transport; absent (null) from the other modes' results.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<Fleet.FleetRun>? Fleet { get; init; }
 }
 
 /// <summary>The workload every transport faced.</summary>
