@@ -106,7 +106,7 @@ public static class DrillMode
         using var stopPublishing = CancellationTokenSource.CreateLinkedTokenSource(stop.Token);
         var actions = new List<DrillAction>();
         var connected = groups.ToDictionary(group => group.Transport, _ => new List<int>());
-        using var publisher = new DrillPublisher(fleet.ProxyAddress, options.Rate);
+        using var publisher = new DrillPublisher([fleet.ProxyAddress], options.Rate);
         var receiving = new List<Task>();
         Task? publishing = null, sampling = null;
         double seconds;
@@ -240,10 +240,13 @@ public static class DrillMode
 
     private sealed record Group(string Transport, DrillContext Context, List<DrillClient> Clients);
 
-    /// <summary>The stream's head through nginx (a host just started may take a moment to answer): where clients start.</summary>
-    private static async Task<(long Seq, string? Head)> HeadAsync(Uri proxy, CancellationToken cancellationToken)
+    /// <summary>
+    /// The stream's head at <paramref name="address"/> (through nginx, a host just started may take a moment to answer):
+    /// where clients start.
+    /// </summary>
+    internal static async Task<(long Seq, string? Head)> HeadAsync(Uri address, CancellationToken cancellationToken)
     {
-        using var http = new HttpClient { BaseAddress = proxy, Timeout = TimeSpan.FromSeconds(5) };
+        using var http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(5) };
         for (var attempt = 0; ; attempt++)
         {
             try
