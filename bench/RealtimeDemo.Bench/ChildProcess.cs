@@ -16,11 +16,13 @@ public sealed class ChildProcess : IAsyncDisposable
 
     private readonly Process _process;
     private readonly StringBuilder _output = new();
+    private readonly Func<string, bool>? _onLine;
 
-    private ChildProcess(Process process, string name)
+    private ChildProcess(Process process, string name, Func<string, bool>? onLine)
     {
         _process = process;
         Name = name;
+        _onLine = onLine;
     }
 
     public string Name { get; }
@@ -41,13 +43,17 @@ public sealed class ChildProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>Starts <paramref name="start"/> (its output redirected here) under <paramref name="name"/>.</summary>
-    public static ChildProcess Start(ProcessStartInfo start, string name)
+    /// <summary>
+    /// Starts <paramref name="start"/> (its output redirected here) under <paramref name="name"/>; every line it writes
+    /// goes to <paramref name="onLine"/> first, when given, and is kept for <see cref="Output"/> unless that took it. Its
+    /// standard input is open for <see cref="SendLineAsync"/> when <see cref="ProcessStartInfo.RedirectStandardInput"/> is set.
+    /// </summary>
+    public static ChildProcess Start(ProcessStartInfo start, string name, Func<string, bool>? onLine = null)
     {
         start.RedirectStandardOutput = true;
         start.RedirectStandardError = true;
         start.UseShellExecute = false;
-        var child = new ChildProcess(Process.Start(start)!, name);
+        var child = new ChildProcess(Process.Start(start)!, name, onLine);
         lock (Started)
         {
             Started.Add(child);
@@ -79,6 +85,29 @@ public sealed class ChildProcess : IAsyncDisposable
         {
             await child.DisposeAsync();
             throw;
+        }
+    }
+
+    /// <summary>Writes <paramref name="line"/> to its standard input.</summary>
+    public async Task SendLineAsync(string line)
+    {
+        await _process.StandardInput.WriteLineAsync(line);
+        await _process.StandardInput.FlushAsync();
+    }
+
+    /// <summary>Waits for it to exit by itself, up to <paramref name="timeout"/>; whether it did.</summary>
+    public async Task<bool> WaitForExitAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(deadline.Token);
+            return true;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return false;
         }
     }
 
@@ -174,7 +203,7 @@ public sealed class ChildProcess : IAsyncDisposable
 
     private void Keep(string? line)
     {
-        if (line is null)
+        if (line is null || _onLine?.Invoke(line) == true)
         {
             return;
         }
