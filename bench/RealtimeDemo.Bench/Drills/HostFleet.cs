@@ -7,7 +7,8 @@ namespace RealtimeDemo.Bench.Drills;
 /// What a drill runs against, all on loopback: N RealtimeDemo hosts sharing one log in a real redis-server, behind a
 /// real nginx running the project's own <c>deploy/nginx/realtimedemo.conf</c> inside a generated server block whose
 /// upstream is the N hosts. A host can be killed, stopped gracefully and started again on its port; nginx can be
-/// restarted. Disposing it stops everything it started.
+/// restarted. Started direct (<see cref="StartDirectAsync"/>), it has no nginx: clients go to each host's own address,
+/// as the lab's fleet mode does. Disposing it stops everything it started.
 /// </summary>
 public sealed class HostFleet : IAsyncDisposable
 {
@@ -19,24 +20,29 @@ public sealed class HostFleet : IAsyncDisposable
     private readonly Dictionary<string, string> _settings;
     private readonly string _directory;
     private readonly int _proxyPort;
+    private readonly Uri? _proxyAddress;
     private ChildProcess? _redis;
     private ChildProcess? _nginx;
 
-    private HostFleet(int hosts, Dictionary<string, string> settings, string directory)
+    private HostFleet(int hosts, Dictionary<string, string> settings, string directory, bool proxy)
     {
         _hosts = new ServerProcess?[hosts];
         _ports = Enumerable.Range(0, hosts).Select(_ => ServerProcess.FreePort()).ToArray();
         _settings = settings;
         _directory = directory;
-        _proxyPort = ServerProcess.FreePort();
-        ProxyAddress = new Uri($"http://127.0.0.1:{_proxyPort}/");
+        _proxyPort = proxy ? ServerProcess.FreePort() : 0;
+        _proxyAddress = proxy ? new Uri($"http://127.0.0.1:{_proxyPort}/") : null;
+        HostAddresses = [.. _ports.Select(port => new Uri($"http://127.0.0.1:{port}/"))];
     }
 
     /// <summary>How long nginx leaves out a host that refused a connection (its fail_timeout).</summary>
     public static readonly TimeSpan RetryAfter = TimeSpan.FromSeconds(2);
 
     /// <summary>nginx's address: every client and the publisher go through it.</summary>
-    public Uri ProxyAddress { get; }
+    public Uri ProxyAddress => _proxyAddress ?? throw new InvalidOperationException("This fleet was started without nginx.");
+
+    /// <summary>Each host's own address, in order.</summary>
+    public IReadOnlyList<Uri> HostAddresses { get; }
 
     public int Hosts => _hosts.Length;
 
@@ -45,23 +51,46 @@ public sealed class HostFleet : IAsyncDisposable
     /// nginx first when missing (as the tests' script does). <paramref name="connections"/>: how many client
     /// connections nginx must hold at once.
     /// </summary>
-    public static async Task<HostFleet> StartAsync(int hosts, int connections, CancellationToken cancellationToken)
+    public static Task<HostFleet> StartAsync(int hosts, int connections, CancellationToken cancellationToken) =>
+        StartAsync(hosts, connections, sharedLog: true, cancellationToken);
+
+    /// <summary>
+    /// Starts <paramref name="hosts"/> hosts with no proxy in front: with a <paramref name="sharedLog"/>, on one log in
+    /// Redis (installed when missing); without, a host on its own in-memory log, as a single host runs.
+    /// </summary>
+    public static Task<HostFleet> StartDirectAsync(int hosts, bool sharedLog, CancellationToken cancellationToken) =>
+        StartAsync(hosts, connections: null, sharedLog, cancellationToken);
+
+    private static async Task<HostFleet> StartAsync(int hosts, int? connections, bool sharedLog, CancellationToken cancellationToken)
     {
-        await EnsurePackagesAsync(cancellationToken);
-        var directory = Directory.CreateTempSubdirectory("realtimedemo-drill-").FullName;
-        var fleet = new HostFleet(hosts, HostSettings(), directory);
+        if (!sharedLog && hosts != 1)
+        {
+            throw new ArgumentException("Hosts that share no log would each have their own events.", nameof(sharedLog));
+        }
+
+        await EnsurePackagesAsync([.. sharedLog ? new[] { ("redis-server", RedisServer) } : [], .. connections is null ? [] : new[] { ("nginx", Nginx) }], cancellationToken);
+        var directory = Directory.CreateTempSubdirectory("realtimedemo-fleet-").FullName;
+        var fleet = new HostFleet(hosts, HostSettings(sharedLog), directory, proxy: connections is not null);
         try
         {
-            var redisPort = ServerProcess.FreePort();
-            fleet._redis = await ChildProcess.StartAsync(
-                ExecutableOf("redis-server", RedisServer),
-                ["--port", Text(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", directory],
-                redisPort,
-                cancellationToken);
-            fleet._settings["ConnectionStrings__Redis"] = $"127.0.0.1:{redisPort}";
+            if (sharedLog)
+            {
+                var redisPort = ServerProcess.FreePort();
+                fleet._redis = await ChildProcess.StartAsync(
+                    ExecutableOf("redis-server", RedisServer),
+                    ["--port", Text(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", directory],
+                    redisPort,
+                    cancellationToken);
+                fleet._settings["ConnectionStrings__Redis"] = $"127.0.0.1:{redisPort}";
+            }
+
             await Task.WhenAll(Enumerable.Range(0, hosts).Select(index => fleet.StartHostAsync(index, cancellationToken)));
-            await File.WriteAllTextAsync(Path.Combine(directory, "nginx.conf"), fleet.NginxConfiguration(connections), cancellationToken);
-            await fleet.StartProxyAsync(cancellationToken);
+            if (connections is { } proxied)
+            {
+                await File.WriteAllTextAsync(Path.Combine(directory, "nginx.conf"), fleet.NginxConfiguration(proxied), cancellationToken);
+                await fleet.StartProxyAsync(cancellationToken);
+            }
+
             return fleet;
         }
         catch
@@ -74,6 +103,9 @@ public sealed class HostFleet : IAsyncDisposable
     /// <summary>Starts host <paramref name="index"/> (again) on its own port, and waits until it is healthy.</summary>
     public async Task StartHostAsync(int index, CancellationToken cancellationToken) =>
         _hosts[index] = await ServerProcess.StartAsync("RealtimeDemo.dll", _settings, tls: null, cancellationToken, _ports[index]);
+
+    /// <summary>Host <paramref name="index"/>'s resident memory now.</summary>
+    public long HostRssBytes(int index) => (_hosts[index] ?? throw new InvalidOperationException($"Host {index + 1} is not running.")).RssBytes();
 
     /// <summary>Kills host <paramref name="index"/> at once (SIGKILL): a crash, with no drain.</summary>
     public async Task KillHostAsync(int index)
@@ -176,11 +208,11 @@ public sealed class HostFleet : IAsyncDisposable
             """;
     }
 
-    /// <summary>The settings of every host: the shared log in Redis, publishing by the bench alone, limits for load.</summary>
-    private static Dictionary<string, string> HostSettings() => new()
+    /// <summary>The settings of every host: the shared log (in Redis), publishing by the bench alone, limits for load.</summary>
+    private static Dictionary<string, string> HostSettings(bool sharedLog) => new()
     {
-        ["Realtime__Store"] = "Redis",
-        ["Realtime__RedisKeyPrefix"] = $"bench-drill-{Guid.NewGuid():N}",
+        ["Realtime__Store"] = sharedLog ? "Redis" : "Memory",
+        ["Realtime__RedisKeyPrefix"] = $"bench-fleet-{Guid.NewGuid():N}",
         // The bench publishes through nginx; the demo ticker stays still.
         ["Realtime__TickerEventsPerSecond"] = "0",
         ["Serilog__MinimumLevel__Default"] = "Warning",
@@ -211,21 +243,24 @@ public sealed class HostFleet : IAsyncDisposable
         throw new InvalidOperationException("The drills need deploy/nginx/realtimedemo.conf: run the bench from its checkout.");
     }
 
-    private static async Task EnsurePackagesAsync(CancellationToken cancellationToken)
+    private static async Task EnsurePackagesAsync((string Name, string DebianPath)[] tools, CancellationToken cancellationToken)
     {
-        var missing = new[] { ("redis-server", RedisServer), ("nginx", Nginx) }.Where(tool => Executable(tool.Item1, tool.Item2) is null).ToList();
+        var missing = tools.Where(tool => Executable(tool.Name, tool.DebianPath) is null).ToList();
         if (missing.Count == 0)
         {
             return;
         }
 
         var script = Path.Combine(Path.GetDirectoryName(Path.GetDirectoryName(Path.GetDirectoryName(Locations()))!)!, "scripts", "ensure-packages.sh");
-        Console.WriteLine($"Installing {string.Join(" and ", missing.Select(tool => tool.Item1))} for the drills ({script})");
-        using var install = Process.Start(new ProcessStartInfo(script) { ArgumentList = { "redis-server", "nginx" }, UseShellExecute = false })!;
+        var names = string.Join(" and ", missing.Select(tool => tool.Name));
+        Console.WriteLine($"Installing {names} ({script})");
+        var start = new ProcessStartInfo(script) { UseShellExecute = false };
+        missing.ForEach(tool => start.ArgumentList.Add(tool.Name));
+        using var install = Process.Start(start)!;
         await install.WaitForExitAsync(cancellationToken);
         if (install.ExitCode != 0)
         {
-            throw new InvalidOperationException($"{script} failed ({install.ExitCode}): the drills need redis-server and nginx.");
+            throw new InvalidOperationException($"{script} failed ({install.ExitCode}): the bench needs {names}.");
         }
     }
 
