@@ -104,8 +104,14 @@ public sealed record BenchOptions
     /// <summary>The drills to run (kill, restart, storm), in order; null: none, the load or idle mode runs.</summary>
     public IReadOnlyList<string>? Drills { get; init; }
 
-    /// <summary>Drills: RealtimeDemo hosts behind nginx, sharing one log in Redis.</summary>
+    /// <summary>Drills: RealtimeDemo hosts behind nginx, sharing one log in Redis; the fleet's hosts, likewise.</summary>
     public int Hosts { get; init; } = 2;
+
+    /// <summary>Beyond one process: connections per transport across the hosts; 0 runs another mode.</summary>
+    public int Fleet { get; init; }
+
+    /// <summary>Beyond one process: the client processes holding the connections.</summary>
+    public int ClientProcesses { get; init; }
 
     /// <summary>Drills: the clients reconnect after exactly their backoff, not a random delay below it.</summary>
     public bool NoJitter { get; init; }
@@ -147,7 +153,15 @@ public sealed record BenchOptions
           --drill LIST          drills instead of the load: kill,restart,storm (in the order given, on one fleet):
                                 --hosts hosts on one Redis log behind nginx, --clients per technique through nginx,
                                 --rate events/s published through nginx, --seconds before the cut and after each step
-          --hosts N             drills: hosts behind nginx (default 2)
+          --hosts N             drills: hosts behind nginx (default 2); --fleet: hosts on one Redis log (default:
+                                enough for 16,000 connections each, at least 2)
+          --fleet N             beyond one process: per transport (sse,websocket by default; long-poll too), N
+                                connections held by --client-processes processes, straight to --hosts hosts on one
+                                Redis log; each host's memory per connection (against one host holding one host's
+                                share, in the same run), then --rate events/s for --seconds through the hosts in
+                                turn, checked at every connection
+          --client-processes N  --fleet: client processes holding the connections (default: enough for 16,000 each,
+                                at least 2)
           --no-jitter           drills: reconnect after exactly the backoff (storm: only the run without jitter)
           --render DIR          run nothing: write DIR/report.html and DIR/results.md again from DIR/results.json
                                 (after a change to the report; takes no other option but --readme)
@@ -183,6 +197,8 @@ public sealed record BenchOptions
                 "--out" => options with { Out = Value() },
                 "--drill" => options with { Drills = ParseNames(name, Value(), Bench.Drills.DrillMode.Kinds) },
                 "--hosts" => options with { Hosts = Between(name, Number<int>(name, Value()), 1, 32) },
+                "--fleet" => options with { Fleet = Between(name, Number<int>(name, Value()), 2, 1_000_000) },
+                "--client-processes" => options with { ClientProcesses = Between(name, Number<int>(name, Value()), 1, 64) },
                 "--no-jitter" => options with { NoJitter = true },
                 "--render" => options with { Render = Value() },
                 "--readme" => options with { Readme = Value() },
@@ -197,6 +213,7 @@ public sealed record BenchOptions
         }
 
         CheckDrills(options, given);
+        options = CheckFleet(options, given);
 
         if (options.Readme is not null && options.Idle > 0)
         {
@@ -266,7 +283,7 @@ public sealed record BenchOptions
     {
         if (options.Drills is null)
         {
-            if (given.Intersect(["--hosts", "--no-jitter"]).ToList() is [_, ..] drillOnly)
+            if (given.Intersect(options.Fleet > 0 ? ["--no-jitter"] : ["--hosts", "--no-jitter"]).ToList() is [_, ..] drillOnly)
             {
                 throw new ArgumentException($"{string.Join(", ", drillOnly)}: only with --drill.");
             }
@@ -285,6 +302,54 @@ public sealed record BenchOptions
             throw new ArgumentException(
                 $"--drill runs only {string.Join(",", Bench.Drills.DrillMode.Transports)} (through nginx, in cleartext), not {string.Join(",", notDrilled)}.");
         }
+    }
+
+    /// <summary>
+    /// The fleet starts its own hosts and Redis and runs no baselines or short polls; what would be ignored is refused,
+    /// and a host or client process given more connections than its open-file limit allows is refused before any starts.
+    /// </summary>
+    private static BenchOptions CheckFleet(BenchOptions options, HashSet<string> given)
+    {
+        if (options.Fleet == 0)
+        {
+            return given.Contains("--client-processes") ? throw new ArgumentException("--client-processes: only with --fleet.") : options;
+        }
+
+        if (given.Intersect([
+                "--url", "--idle", "--clients", "--capacity", "--steps", "--drill", "--redis", "--baselines", "--no-baselines", "--readme",
+                "--warmup", "--poll-interval", "--streams-per-connection",
+            ]).ToList() is [_, ..] notFleet)
+        {
+            throw new ArgumentException($"--fleet starts its own hosts and Redis, runs no baselines and no short polls, so it takes no {string.Join(", ", notFleet)}.");
+        }
+
+        if (options.Transports?.Except(Bench.Fleet.FleetMode.Transports).ToList() is [_, ..] notHeld)
+        {
+            throw new ArgumentException($"--fleet holds connections open: it runs only {string.Join(",", Bench.Fleet.FleetMode.Transports)}, not {string.Join(",", notHeld)}.");
+        }
+
+        var perProcess = Bench.Fleet.FleetMode.ConnectionsPerProcess;
+        options = options with
+        {
+            Hosts = given.Contains("--hosts") ? options.Hosts : Math.Max(2, Bench.Fleet.FleetMode.ProcessesFor(options.Fleet)),
+            ClientProcesses = given.Contains("--client-processes") ? options.ClientProcesses : Math.Max(2, Bench.Fleet.FleetMode.ProcessesFor(options.Fleet)),
+        };
+        if (options.Hosts < 2)
+        {
+            throw new ArgumentException("--fleet spreads the connections over hosts: --hosts must be at least 2.");
+        }
+
+        foreach (var (what, count) in new[] { ("--hosts", options.Hosts), ("--client-processes", options.ClientProcesses) })
+        {
+            if ((options.Fleet + count - 1) / count > perProcess)
+            {
+                throw new ArgumentException(
+                    $"{what} {count}: {options.Fleet:N0} connections would put more than {perProcess:N0} on one process, near its open-file limit; "
+                    + $"{Bench.Fleet.FleetMode.ProcessesFor(options.Fleet)} or more needed.");
+            }
+        }
+
+        return options;
     }
 
     private static IReadOnlyList<string> ParseNames(string option, string text, string[] known)

@@ -1,9 +1,16 @@
 using System.Runtime.InteropServices;
 using RealtimeDemo.Bench;
 using RealtimeDemo.Bench.Drills;
+using RealtimeDemo.Bench.Fleet;
 
 // RealtimeDemo.Bench: the four transports (SSE and WebSocket also over TLS and HTTP/2) and their baselines under one
 // workload, in one run.
+if (args is [FleetClientRole.Flag, .. var clientArguments])
+{
+    // One of --fleet's client processes, started by the bench itself.
+    return await FleetClientRole.RunAsync(clientArguments);
+}
+
 BenchOptions options;
 try
 {
@@ -73,6 +80,11 @@ var fileLimit = FileLimit.Raise();
 if (options.Drills is not null)
 {
     return await DrillMode.RunAndWriteAsync(options, fileLimit, cancel.Token);
+}
+
+if (options.Fleet > 0)
+{
+    return await FleetMode.RunAndWriteAsync(options, fileLimit, cancel.Token);
 }
 
 Console.WriteLine(options.Idle > 0

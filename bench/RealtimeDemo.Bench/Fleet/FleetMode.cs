@@ -1,0 +1,167 @@
+using RealtimeDemo.Bench.Drills;
+
+namespace RealtimeDemo.Bench.Fleet;
+
+/// <summary>
+/// <c>--fleet N</c>, beyond one process: per transport, N connections held by several client processes and spread over
+/// several hosts sharing one log in Redis (each process, host or client, under its open-file limit), with each host's
+/// memory per connection read while they are idle; then events published through the hosts in turn, every one checked
+/// at every connection. First, in the same run, one host on its own in-memory log holds one host's share: the figure
+/// the fleet's memory per connection is compared with.
+/// </summary>
+public static class FleetMode
+{
+    /// <summary>The transports that hold a connection open, run by default but long polling (a re-poll per event each).</summary>
+    public static readonly string[] Transports = ["long-poll", "sse", "websocket"];
+
+    public static readonly string[] DefaultTransports = ["sse", "websocket"];
+
+    /// <summary>
+    /// Connections one process (a host, or a client process) is given at most: the machine's limit is 20,000 open files
+    /// per process, and each process needs some for itself.
+    /// </summary>
+    public const int ConnectionsPerProcess = 16_000;
+
+    /// <summary>How long a freshly started host is left before its memory is read, and connections before theirs.</summary>
+    private static readonly TimeSpan Settle = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// The bench in fleet mode: runs every transport, writes results.json, results.md and report.html, and returns the exit
+    /// code: 0 when every run completed and delivered every event to every connection once, 1 otherwise, 130 when stopped.
+    /// </summary>
+    public static async Task<int> RunAndWriteAsync(BenchOptions options, ulong fileLimit, CancellationToken cancellationToken)
+    {
+        var transports = options.Transports ?? DefaultTransports;
+        Console.WriteLine(
+            $"RealtimeDemo.Bench: beyond one process, {options.Fleet:N0} connections per transport by {options.ClientProcesses} client processes "
+            + $"over {options.Hosts} hosts on one Redis log; {options.Rate} events/s for {options.Seconds} s (open-file limit {fileLimit})");
+        var runs = new List<FleetRun>();
+        var stopped = false;
+        var failed = false;
+        foreach (var transport in transports)
+        {
+            try
+            {
+                runs.Add(await RunAsync(transport, options, cancellationToken));
+            }
+            catch (Exception) when (cancellationToken.IsCancellationRequested)
+            {
+                stopped = true;
+                break;
+            }
+            catch (Exception exception)
+            {
+                Console.WriteLine($"{transport}: the run failed and is left out: {exception.GetType().Name}: {exception.Message}");
+                failed = true;
+            }
+        }
+
+        var report = new BenchReport(
+            DateTimeOffset.UtcNow,
+            $"{Environment.MachineName}: {Environment.ProcessorCount} cores, {Math.Round(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1024.0 / 1024 / 1024)} GiB, "
+                + $"{System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}",
+            new BenchSettings(options.Fleet, options.Rate, options.Seconds, WarmupSeconds: 0, options.PollIntervalSeconds, Idle: 0) { Hosts = options.Hosts },
+            [],
+            [])
+        {
+            Fleet = runs,
+        };
+        await BenchOutput.WriteAsync(report, options.Out, CancellationToken.None);
+        Console.WriteLine();
+        Console.WriteLine(ConsoleTable.Render(report));
+        Console.WriteLine($"Wrote {string.Join(", ", new[] { BenchOutput.Results, BenchOutput.Html, BenchOutput.Markdown }.Select(name => Path.Combine(options.Out, name)))}");
+        if (stopped)
+        {
+            Console.WriteLine("Stopped before every transport completed.");
+            return 130;
+        }
+
+        return !failed && runs.All(run => run.Lost == 0 && run.Duplicated == 0 && run.GapSignals == 0 && run.Delivered == run.Expected) ? 0 : 1;
+    }
+
+    private static async Task<FleetRun> RunAsync(string transport, BenchOptions options, CancellationToken cancellationToken)
+    {
+        var share = (options.Fleet + options.Hosts - 1) / options.Hosts;
+        var single = await SingleHostAsync(transport, share, ProcessesFor(share), options, cancellationToken);
+        Console.WriteLine($"{transport,-10} single host: {Kb(single)} KB per connection over {single.Connections:N0}");
+
+        Console.WriteLine($"{transport,-10} starting {options.Hosts} hosts on one Redis log");
+        await using var fleet = await HostFleet.StartDirectAsync(options.Hosts, sharedLog: true, cancellationToken);
+        await Task.Delay(Settle, cancellationToken);
+        var before = Enumerable.Range(0, fleet.Hosts).Select(fleet.HostRssBytes).ToArray();
+        var (seq, head) = await DrillMode.HeadAsync(fleet.HostAddresses[0], cancellationToken);
+        await using var clients = FleetClients.Start(transport, fleet.HostAddresses, options.Fleet, options.ClientProcesses, seq + 1, head);
+        var held = await ConnectAsync(transport, "fleet", clients, options.Fleet, options.ClientProcesses, cancellationToken);
+        var after = Enumerable.Range(0, fleet.Hosts).Select(fleet.HostRssBytes).ToArray();
+        var perHost = Enumerable.Range(0, fleet.Hosts)
+            .Select(host => new FleetHost(HostShare(options.Fleet, options.Hosts, host), before[host], after[host])).ToList();
+        var memory = Math.Round((after.Sum() - before.Sum()) / (double)options.Fleet, 0);
+        Console.WriteLine($"{transport,-10} fleet: {memory / 1024:0.0} KB per connection over {held:N0} held ("
+            + string.Join(", ", perHost.Select((host, index) => $"host {index + 1}: {Kb(host)} KB")) + ")");
+
+        // The load: published through each host in turn, so every host's events reach every other's connections by Redis.
+        using var publisher = new DrillPublisher(fleet.HostAddresses, options.Rate);
+        using var stopPublishing = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var started = DateTime.UtcNow;
+        var publishing = publisher.RunAsync(stopPublishing.Token);
+        for (var second = 1; second <= options.Seconds; second++)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+            Console.WriteLine($"{transport,-10} {second,3} s  published {publisher.Published:N0} (failed {publisher.Failed:N0})  "
+                + $"delivered {clients.Delivered:N0}  connected {clients.Connected:N0}/{options.Fleet:N0}");
+        }
+
+        await stopPublishing.CancelAsync();
+        await publishing;
+        var lastSeq = publisher.LastSeq < 0 ? seq : publisher.LastSeq;
+        var result = await clients.FinishAsync(lastSeq, cancellationToken);
+        var seconds = Math.Round((DateTime.UtcNow - started).TotalSeconds, 2);
+        var run = new FleetRun(
+            transport, options.Hosts, options.ClientProcesses, options.Fleet, held, memory, perHost, single, options.Rate, seconds,
+            lastSeq - seq, result.Delivered, result.Lost, result.Duplicated, result.GapSignals, result.Reconnects, result.Refused);
+        Console.WriteLine($"{transport,-10} {run.Published:N0} published, {run.Delivered:N0} of {run.Expected:N0} delivered; lost {run.Lost}, "
+            + $"duplicated {run.Duplicated}, gaps {run.GapSignals}, reconnects {run.Reconnects}, refused {run.Refused}");
+        return run;
+    }
+
+    /// <summary>One host on its own in-memory log, holding <paramref name="connections"/>: its memory per connection.</summary>
+    private static async Task<FleetHost> SingleHostAsync(
+        string transport, int connections, int processes, BenchOptions options, CancellationToken cancellationToken)
+    {
+        Console.WriteLine($"{transport,-10} starting one host on an in-memory log for {connections:N0} connections");
+        await using var host = await HostFleet.StartDirectAsync(1, sharedLog: false, cancellationToken);
+        await Task.Delay(Settle, cancellationToken);
+        var before = host.HostRssBytes(0);
+        var (seq, head) = await DrillMode.HeadAsync(host.HostAddresses[0], cancellationToken);
+        await using var clients = FleetClients.Start(transport, host.HostAddresses, connections, processes, seq + 1, head);
+        await ConnectAsync(transport, "single host", clients, connections, processes, cancellationToken);
+        var after = host.HostRssBytes(0);
+        await clients.FinishAsync(seq, cancellationToken);
+        return new FleetHost(connections, before, after);
+    }
+
+    /// <summary>Opens the connections, then leaves them a moment before the memory is read; how many are up.</summary>
+    private static async Task<int> ConnectAsync(
+        string transport, string what, FleetClients clients, int connections, int processes, CancellationToken cancellationToken)
+    {
+        // Each client process opens about 1,000 a second; the rest is slack for a loaded machine.
+        var timeout = TimeSpan.FromSeconds((connections / (double)processes / 1000) + 60);
+        var up = await clients.WaitConnectedAsync(connections, timeout, connected =>
+            Console.WriteLine($"{transport,-10} {what}: {connected:N0} of {connections:N0} connected"), cancellationToken);
+        if (up < connections)
+        {
+            throw new InvalidOperationException($"{what}: {up:N0} of {connections:N0} connections opened in {timeout.TotalSeconds:0} s.");
+        }
+
+        await Task.Delay(Settle, cancellationToken);
+        return clients.Connected;
+    }
+
+    /// <summary>Client processes for <paramref name="connections"/>: as few as keep each under its open-file limit.</summary>
+    public static int ProcessesFor(int connections) => Math.Max(1, (connections + ConnectionsPerProcess - 1) / ConnectionsPerProcess);
+
+    /// <summary>Connection i goes to host i mod hosts: host <paramref name="host"/>'s count of <paramref name="connections"/>.</summary>
+    private static int HostShare(int connections, int hosts, int host) => (connections / hosts) + (host < connections % hosts ? 1 : 0);
+
+    private static string Kb(FleetHost host) => (host.MemoryPerConnectionBytes / 1024).ToString("0.0", System.Globalization.CultureInfo.InvariantCulture);
+}
