@@ -26,6 +26,7 @@ public static class ConsoleTable
         }
 
         CapacityReport.WriteConsole(report, text);
+        Fleet.FleetReport.WriteConsole(report, text);
 
         var ratios = Ratios(report);
         if (ratios.Count > 0)
@@ -70,9 +71,14 @@ public static class ConsoleTable
         return text.ToString();
     }
 
-    /// <summary>The run's workload in a line: a capacity run's steps, or the drills', load or idle settings.</summary>
+    /// <summary>
+    /// The run's workload in a line: a capacity run's steps, a run beyond one process (whose settings name hosts, as the
+    /// drills' do), or the drills', load or idle settings.
+    /// </summary>
     internal static string Workload(BenchReport report) =>
-        report.Capacity is not null ? CapacityReport.Workload(report) : Workload(report.Settings);
+        report.Capacity is not null ? CapacityReport.Workload(report)
+        : report.Fleet is not null ? Fleet.FleetReport.Workload(report)
+        : Workload(report.Settings);
 
     internal static string Workload(BenchSettings settings) => settings.Hosts is { } hosts
         ? $"drills: {Figures.Count(hosts)} hosts on one Redis log behind nginx, {Figures.Count(settings.Clients)} clients per technique through it, "

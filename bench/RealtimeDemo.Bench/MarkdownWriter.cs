@@ -25,7 +25,8 @@ public static class MarkdownWriter
         md.Append("# RealtimeDemo bench\n\n")
             .Append("- Machine: ").Append(Cell(report.Machine)).Append('\n')
             .Append("- Date: ").Append(Date(report)).Append('\n')
-            .Append("- Mode: ").Append(report.Drills is not null ? "drills" : report.Capacity is not null ? "capacity" : report.Settings.Idle > 0 ? "idle" : "load").Append('\n')
+            .Append("- Mode: ").Append(report.Drills is not null ? "drills" : report.Capacity is not null ? "capacity"
+                : report.Fleet is not null ? "fleet" : report.Settings.Idle > 0 ? "idle" : "load").Append('\n')
             .Append("- Settings: ").Append(ConsoleTable.Workload(report)).Append('\n')
             .Append("- Targets: ").Append(met).Append(" of ").Append(met + missed).Append(" met")
             .Append(checks.Count > met + missed ? $", {checks.Count - met - missed} n/a" : string.Empty).Append("\n\n");
@@ -62,9 +63,11 @@ public static class MarkdownWriter
         }
 
         CapacityReport.WriteMarkdown(report, md);
+        Fleet.FleetReport.WriteMarkdown(report, md);
         md.Append("## Targets\n\n")
             .Append(report.Drills is not null ? Drills.DrillFigures.TargetsNote + "\n\n"
                 : report.Capacity is not null ? CapacityReport.TargetsNote + "\n\n"
+                : report.Fleet is not null ? Fleet.FleetReport.TargetsNote + "\n\n"
                 : report.Settings.Idle > 0
                 ? "Limits of our own, for SSE and WebSocket: not compared with the baselines; SSE over HTTP/2 against HTTP/1.1.\n\n"
                 : "Each compared with the baselines measured in this same run; the TLS rows with cleartext HTTP/1.1.\n\n");

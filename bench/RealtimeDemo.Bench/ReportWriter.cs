@@ -64,6 +64,7 @@ public static partial class ReportWriter
                 _ => throw new InvalidOperationException($"drills.html: no part named {match.Value}."),
             }),
             ["capacity"] = CapacityReport.Html(report),
+            ["fleet"] = Fleet.FleetReport.Html(report),
         };
 
         // One pass: a figure's text that looks like a placeholder is left as it is.

@@ -62,6 +62,7 @@ public static class Targets
         ArgumentNullException.ThrowIfNull(report);
         return report.Drills is not null ? Drills.DrillTargets.Evaluate(report.Drills)
             : report.Capacity is not null ? CapacityReport.Checks(report)
+            : report.Fleet is not null ? Fleet.FleetReport.Checks(report.Fleet)
             : report.Settings.Idle > 0 ? IdleTargets(report) : LoadTargets(report);
     }
 
