@@ -69,14 +69,16 @@ internal static class FleetClientRole
         }
 
         var connected = clients.Count(client => client.Connected);
+        var draining = System.Diagnostics.Stopwatch.StartNew();
         if (lastSeq is { } last)
         {
-            var until = DateTime.UtcNow + Drain;
-            while (clients.Any(client => client.Last < last) && DateTime.UtcNow < until)
+            while (clients.Any(client => client.Last < last) && draining.Elapsed < Drain)
             {
                 await Task.Delay(50);
             }
         }
+
+        var drained = draining.Elapsed.TotalSeconds;
 
         await stop.CancelAsync();
         await Task.WhenAll(receiving.Append(reporting).Select(Quietly));
@@ -92,7 +94,7 @@ internal static class FleetClientRole
 
         clients.ForEach(client => client.Finish(finished));
         var result = new FleetClientResult(
-            count, connected, tally.Delivered, tally.Lost, tally.Duplicated, tally.GapSignals, tally.Reconnects, tally.Refused);
+            count, connected, tally.Delivered, tally.Lost, tally.Duplicated, tally.GapSignals, tally.Reconnects, tally.Refused, drained);
         Console.WriteLine(ResultPrefix + JsonSerializer.Serialize(result, FleetClientJson.Default.FleetClientResult));
         return 0;
     }
@@ -124,8 +126,9 @@ internal static class FleetClientRole
 
 /// <summary>What one client process counted over its connections, written when it finishes.</summary>
 /// <param name="Connected">Its connections up when it was told to finish.</param>
+/// <param name="DrainSeconds">From being told the last seq until every connection had it (or it gave up).</param>
 internal sealed record FleetClientResult(
-    int Clients, int Connected, long Delivered, long Lost, long Duplicated, long GapSignals, long Reconnects, long Refused);
+    int Clients, int Connected, long Delivered, long Lost, long Duplicated, long GapSignals, long Reconnects, long Refused, double DrainSeconds);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(FleetClientResult))]

@@ -90,7 +90,7 @@ internal sealed class FleetClients : IAsyncDisposable
 
     /// <summary>
     /// Tells every process that <paramref name="lastSeq"/> was the last event published: each waits for its connections
-    /// to receive it, closes them and answers its counts, added up here.
+    /// to receive it, closes them and answers its counts, added up here (the drain: the slowest process's).
     /// </summary>
     public async Task<FleetClientResult> FinishAsync(long lastSeq, CancellationToken cancellationToken)
     {
@@ -113,7 +113,7 @@ internal sealed class FleetClients : IAsyncDisposable
 
         return results.Aggregate((a, b) => new FleetClientResult(
             a!.Clients + b!.Clients, a.Connected + b.Connected, a.Delivered + b.Delivered, a.Lost + b.Lost, a.Duplicated + b.Duplicated,
-            a.GapSignals + b.GapSignals, a.Reconnects + b.Reconnects, a.Refused + b.Refused))!;
+            a.GapSignals + b.GapSignals, a.Reconnects + b.Reconnects, a.Refused + b.Refused, Math.Max(a.DrainSeconds, b.DrainSeconds)))!;
     }
 
     public async ValueTask DisposeAsync()

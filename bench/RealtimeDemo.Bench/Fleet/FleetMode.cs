@@ -113,12 +113,12 @@ public static class FleetMode
 
         await stopPublishing.CancelAsync();
         await publishing;
+        var stopped = DateTime.UtcNow;
         var lastSeq = publisher.LastSeq < 0 ? seq : publisher.LastSeq;
         var result = await clients.FinishAsync(lastSeq, cancellationToken);
-        var seconds = Math.Round((DateTime.UtcNow - started).TotalSeconds, 2);
         var run = new FleetRun(
-            transport, options.Hosts, options.ClientProcesses, options.Fleet, held, memory, perHost, single, options.Rate, seconds,
-            lastSeq - seq, result.Delivered, result.Lost, result.Duplicated, result.GapSignals, result.Reconnects, result.Refused);
+            transport, options.Hosts, options.ClientProcesses, options.Fleet, held, memory, perHost, single, options.Rate,
+            Math.Round((stopped - started).TotalSeconds, 2), Math.Round(result.DrainSeconds, 2), lastSeq - seq, result.Delivered, result.Lost, result.Duplicated, result.GapSignals, result.Reconnects, result.Refused);
         Console.WriteLine($"{transport,-10} {run.Published:N0} published, {run.Delivered:N0} of {run.Expected:N0} delivered; lost {run.Lost}, "
             + $"duplicated {run.Duplicated}, gaps {run.GapSignals}, reconnects {run.Reconnects}, refused {run.Refused}");
         return run;

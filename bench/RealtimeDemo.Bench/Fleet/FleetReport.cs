@@ -26,7 +26,9 @@ internal static class FleetReport
         + "and after; KB per connection is its growth over the connections it held (the fleet's: all hosts together). One "
         + "host with its log in memory, holding one host's share, was measured in the same run; ratio: the fleet's ÷ its. "
         + "Then events were published through the hosts in turn and checked at every connection: expected is published × "
-        + "connections. Lost, duplicated and gap signals in bold when not 0, held when short of connections.";
+        + "connections. Events per second are over the publishing; deliveries per second over it and the drain after, until "
+        + "every connection had the last event. The publisher skips a tick it is late for rather than sending a burst, so "
+        + "fewer events per second than asked means the hosts answered publishes later than the rate. Lost, duplicated and gap signals in bold when not 0, held when short of connections.";
 
     public const string HostNote =
         "Each host's RSS before its connections connected and after, and its growth per connection; ratio: ÷ the single "
@@ -35,7 +37,7 @@ internal static class FleetReport
     public static readonly string[] Header =
     [
         "transport", "hosts", "client processes", "connections", "held", "KB per connection", "single host connections",
-        "single host KB per connection", "ratio", "published", "delivered", "expected", "lost", "duplicated", "gap signals",
+        "single host KB per connection", "ratio", "published", "events/s published", "delivered", "deliveries/s", "drain s", "expected", "lost", "duplicated", "gap signals",
         "reconnects", "refused",
     ];
 
@@ -54,7 +56,7 @@ internal static class FleetReport
         var share = first is null ? string.Empty : $" holding {Figures.Count(first.SingleHost.Connections)}";
         return $"beyond one process: {Figures.Count(s.Clients)} connections per transport{clients} over "
             + $"{Figures.Count(first?.Hosts ?? s.Hosts ?? 0)} hosts on one Redis log, each client straight to its host; "
-            + $"{Figures.Plain(s.Rate)} events/s published through the hosts in turn for {Figures.Count(s.Seconds)} s; "
+            + $"{Figures.Plain(s.Rate)} events/s asked, published through the hosts in turn for {Figures.Count(s.Seconds)} s; "
             + $"memory compared with one host on an in-memory log{share}";
     }
 
@@ -70,7 +72,10 @@ internal static class FleetReport
         (Figures.Number(Figures.Kb(run.SingleHost.MemoryPerConnectionBytes)), false),
         (Figures.Ratio(Targets.Ratio(run.MemoryPerConnectionBytes, run.SingleHost.MemoryPerConnectionBytes)), false),
         (Figures.Count(run.Published), false),
+        (Figures.Plain(run.PublishedPerSecond), false),
         (Figures.Count(run.Delivered), false),
+        (Figures.Number(run.DeliveriesPerSecond), false),
+        (Figures.Plain(run.DrainSeconds), false),
         (Figures.Count(run.Expected), false),
         (Figures.Count(run.Lost), run.Lost != 0),
         (Figures.Count(run.Duplicated), run.Duplicated != 0),

@@ -13,7 +13,8 @@ namespace RealtimeDemo.Bench.Fleet;
 /// <param name="PerHost">Each host's connections and RSS before and after they connected.</param>
 /// <param name="SingleHost">The single host's figures, from its own client processes.</param>
 /// <param name="Rate">Events per second published, through the hosts in turn.</param>
-/// <param name="Seconds">From the first event published until the last connection had the last event.</param>
+/// <param name="Seconds">From the first event published until publishing stopped.</param>
+/// <param name="DrainSeconds">From then until every connection had the last event (or its client process gave up).</param>
 /// <param name="Published">Events stored; every connection must receive each once.</param>
 /// <param name="Delivered">Events received, each once, over every connection.</param>
 /// <param name="Lost">Seqs a connection never received (without a gap signal), over every connection.</param>
@@ -30,6 +31,7 @@ public sealed record FleetRun(
     FleetHost SingleHost,
     double Rate,
     double Seconds,
+    double DrainSeconds,
     long Published,
     long Delivered,
     long Lost,
@@ -40,6 +42,15 @@ public sealed record FleetRun(
 {
     /// <summary>Every event at every connection: <see cref="Published"/> × <see cref="Connections"/>.</summary>
     public long Expected => Published * Connections;
+
+    /// <summary>
+    /// Events stored per second over <see cref="Seconds"/>: below <see cref="Rate"/> when the hosts answer a publish later
+    /// than its tick (the publisher skips a late tick rather than sending a burst).
+    /// </summary>
+    public double PublishedPerSecond => Seconds > 0 ? Math.Round(Published / Seconds, 2) : 0;
+
+    /// <summary>Events received per second over every connection, from the first published until the last received.</summary>
+    public double DeliveriesPerSecond => Seconds + DrainSeconds > 0 ? Math.Round(Delivered / (Seconds + DrainSeconds), 0) : 0;
 }
 
 /// <summary>One host's share: the connections it held and its RSS before they connected and after.</summary>

@@ -21,7 +21,7 @@
     const clientProcesses = runs.length > 0 ? count(runs[0].clientProcesses) : '–';
     byId('facts').replaceChildren(...[
       ['connections / transport', count(s.clients)], ['hosts on one Redis log', count(s.hosts ?? 0)],
-      ['client processes', clientProcesses], ['events / s', plain(s.rate)], ['seconds published', count(s.seconds)],
+      ['client processes', clientProcesses], ['events / s asked', plain(s.rate)], ['seconds published', count(s.seconds)],
       ['transports', count(runs.length)],
     ].map(([name, value]) => html('div', {}, [html('dt', {}, name), html('dd', {}, value)])));
     for (const note of byId('targets').querySelectorAll('[data-mode]')) {
