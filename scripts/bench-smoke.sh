@@ -7,10 +7,12 @@
 # - drills: kill, restart and storm (with and without jitter) on 2 hosts behind nginx, 5 clients per technique, 2 s
 #   steady phases. Every technique must lose and duplicate nothing, and be told of no gap;
 # - capacity: SSE and the raw SSE baseline, 20 clients, two rising steps of 2 s after 1 s of warm-up. Every step must be
-#   written with its figures, and the rate held (if any) must have lost and duplicated nothing.
+#   written with its figures, and the rate held (if any) must have lost and duplicated nothing;
+# - beyond one process: 400 SSE and WebSocket connections by 2 client processes over 2 hosts on one Redis log, 2 s of
+#   events. Every connection must be held, and receive every event once; each host's memory must be read.
 # Each must write a well-formed results.json, a report.html and a results.md with its tables, and --render must write
 # the last two again from results.json alone, leaving it as it was (and --readme the headline between its markers).
-# The committed runs under wwwroot/bench (load, idle, capacity), and the README's headline, must be exactly what the
+# The committed runs under wwwroot/bench (load, idle, drills, capacity, fleet), and the README's headline, must be exactly what the
 # bench renders.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,7 +25,7 @@ dotnet build bench/RealtimeDemo.Bench --configuration Release --nologo --verbosi
 # First, since it takes seconds where the measured runs below take minutes: the committed runs' tables and report,
 # and the README's headline, are what the bench writes from their results.json. Rendered again here, they must come
 # out the same (a figure changed by hand does not).
-for run in wwwroot/bench wwwroot/bench/idle wwwroot/bench/drills wwwroot/bench/drills/storm-10k wwwroot/bench/capacity; do
+for run in wwwroot/bench wwwroot/bench/idle wwwroot/bench/drills wwwroot/bench/drills/storm-10k wwwroot/bench/capacity wwwroot/bench/fleet; do
   mkdir -p "$out/committed/$run"
   cp "$run/results.json" "$out/committed/$run/"
   readme=()
@@ -40,6 +42,15 @@ cmp "$out/committed/README.md" README.md || { echo "bench-smoke: README.md's hea
 cp "$out/drills/results.json" "$out/drills.json"
 "${bench[@]}" --no-build -- --render "$out/drills"
 cmp "$out/drills/results.json" "$out/drills.json"
+
+# Beyond one process: the bench starts its own client processes, hosts and Redis, and stops them again.
+"${bench[@]}" --no-build -- --fleet 400 --hosts 2 --client-processes 2 --rate 5 --seconds 2 --out "$out/fleet"
+mkdir "$out/fleet-measured"
+cp "$out/fleet/results.md" "$out/fleet/report.html" "$out/fleet-measured/"
+"${bench[@]}" --no-build -- --render "$out/fleet"
+for file in results.md report.html; do
+  cmp "$out/fleet/$file" "$out/fleet-measured/$file" || { echo "bench-smoke: fleet $file is not what --render writes"; exit 1; }
+done
 
 "${bench[@]}" --no-build -- --clients 50 --rate 20 --seconds 5 --warmup 1 --out "$out/load"
 "${bench[@]}" --no-build -- --idle 100 --out "$out/idle"
@@ -156,10 +167,26 @@ const capacityMarkdown = fs.readFileSync(path.join(process.argv[2], 'capacity', 
 if (!capacityMarkdown.includes('## Capacity') || !capacityMarkdown.includes('| transport | clients | events/s held |')) problems.push('capacity: no results.md with its table');
 if (!fs.readFileSync(path.join(process.argv[2], 'capacity', 'report.html'), 'utf8').includes('id="capacity-figures"')) problems.push('capacity: report.html has no capacity figures');
 
+// Beyond one process: every connection held, every event at every one once, each host's memory read.
+const fleet = JSON.parse(fs.readFileSync(path.join(process.argv[2], 'fleet', 'results.json'), 'utf8')).fleet || [];
+for (const name of ['sse', 'websocket']) if (!fleet.some((run) => run.transport === name)) problems.push(`fleet: no run for ${name}`);
+for (const run of fleet) {
+  const problem = (text) => problems.push(`fleet: ${run.transport}: ${text}`);
+  if (run.held !== run.connections) problem(`${run.held} of ${run.connections} connections held`);
+  if (!(run.published > 0) || run.delivered !== run.published * run.connections) problem(`${run.delivered} delivered of ${run.published} published to ${run.connections}`);
+  if (run.lost !== 0 || run.duplicated !== 0 || run.gapSignals !== 0) problem(`${run.lost} lost, ${run.duplicated} duplicated, ${run.gapSignals} gap signals`);
+  const hosts = [...run.perHost, run.singleHost];
+  if (run.perHost.length !== 2 || hosts.some((host) => !(host.rssBeforeBytes > 0 && host.rssAfterBytes > 0))) problem('a host\'s memory was not read');
+}
+const fleetMarkdown = fs.readFileSync(path.join(process.argv[2], 'fleet', 'results.md'), 'utf8');
+if (!fleetMarkdown.includes('## Beyond one process')) problems.push('fleet: results.md has no fleet table');
+if (!fs.readFileSync(path.join(process.argv[2], 'fleet', 'report.html'), 'utf8').includes('id="fleet-figures"')) problems.push('fleet: report.html has no fleet figures');
+
 const readme = fs.readFileSync(path.join(process.argv[2], 'README.md'), 'utf8');
 if (!readme.includes('| technique |') || readme.includes('by hand')) problems.push('--readme: no headline between the markers');
 
 if (problems.length) { console.error(`bench-smoke: ${problems.join('\n')}`); process.exit(1); }
 console.log(`bench-smoke: ok (load: ${load} runs, none lost or duplicated; idle: ${idle} runs, every connection held for the window; `
-  + `drills: ${drills.length} runs, none lost, duplicated or told of a gap; capacity: ${capacity.length} runs)`);
+  + `drills: ${drills.length} runs, none lost, duplicated or told of a gap; capacity: ${capacity.length} runs; `
+  + `fleet: ${fleet.length} runs, every event at every connection)`);
 JS
