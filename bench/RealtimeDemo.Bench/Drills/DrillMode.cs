@@ -170,7 +170,7 @@ public static class DrillMode
 
                     break;
                 default:
-                    Act("nginx stopped: every connection cut", cut: true);
+                    Act("nginx killed (SIGKILL): every connection cut", cut: true);
                     await fleet.RestartProxyAsync(ProxyOutage, cancellationToken);
                     clients.ForEach(client => client.ArmCut());
                     Act("nginx started again", cut: false);
