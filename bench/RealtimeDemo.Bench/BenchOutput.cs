@@ -20,6 +20,15 @@ internal static class BenchOutput
         await RenderAsync(report, directory, ct).ConfigureAwait(false);
     }
 
+    /// <summary>Writes the run to <paramref name="directory"/>, then shows its tables on the console and where it wrote them.</summary>
+    public static async Task WriteAndShowAsync(BenchReport report, string directory)
+    {
+        await WriteAsync(report, directory, CancellationToken.None).ConfigureAwait(false);
+        Console.WriteLine();
+        Console.WriteLine(ConsoleTable.Render(report));
+        Console.WriteLine($"Wrote {string.Join(", ", new[] { Results, Html, Markdown }.Select(name => Path.Combine(directory, name)))}");
+    }
+
     /// <summary>report.html and results.md from the report; results.json is left as it is.</summary>
     public static async Task RenderAsync(BenchReport report, string directory, CancellationToken ct)
     {

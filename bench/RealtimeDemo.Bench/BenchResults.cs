@@ -10,6 +10,11 @@ public sealed record BenchReport(
     IReadOnlyList<TransportRun> Runs,
     IReadOnlyList<IdleRun> IdleRuns)
 {
+    /// <summary>This machine as a run names it: its name, cores, memory, system and runtime.</summary>
+    public static string ThisMachine =>
+        $"{Environment.MachineName}: {Environment.ProcessorCount} cores, {Math.Round(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1024.0 / 1024 / 1024)} GiB, "
+        + $"{System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}";
+
     /// <summary>The drills' runs (<c>--drill</c>), one per drill and technique; absent from load and idle runs.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public IReadOnlyList<Drills.DrillRun>? Drills { get; init; }

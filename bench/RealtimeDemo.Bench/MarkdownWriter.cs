@@ -98,8 +98,7 @@ public static class MarkdownWriter
             Table(
                 md,
                 Drills.DrillFigures.Header,
-                drills.Select(run => (string[])[Drills.DrillFigures.Drill(run), run.Transport,
-                    .. Drills.DrillFigures.Row(run).Select(cell => cell.Bad ? $"**{cell.Text}**" : cell.Text)]));
+                drills.Select(run => (string[])[Drills.DrillFigures.Drill(run), run.Transport, .. Bold(Drills.DrillFigures.Row(run))]));
             Table(md, ["drill", "what it did (seconds from the first event published)"], Drills.DrillFigures.Steps(drills)
                 .Select(step => new[] { step.Drill, step.Steps }), figures: false);
         }
@@ -177,6 +176,9 @@ public static class MarkdownWriter
 
     private static string Mark(string status) =>
         status == Targets.Met ? "✓ met" : status == Targets.Missed ? "✗ missed" : "– " + status;
+
+    /// <summary>The cells' text, each that fell short in bold.</summary>
+    internal static string[] Bold(IEnumerable<(string Text, bool Bad)> cells) => [.. cells.Select(cell => cell.Bad ? $"**{cell.Text}**" : cell.Text)];
 
     internal static string[] Italic(bool baseline, string[] cells) =>
         baseline ? [.. cells.Select(cell => cell.Length == 0 ? cell : $"*{cell}*")] : cells;

@@ -156,7 +156,7 @@ foreach (var (name, baseline) in plan)
 
 var report = new BenchReport(
     DateTimeOffset.UtcNow,
-    $"{Environment.MachineName}: {Environment.ProcessorCount} cores, {Math.Round(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1024.0 / 1024 / 1024)} GiB, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}",
+    BenchReport.ThisMachine,
     // Idle mode publishes nothing, has no load clients and no short polls, and measures over its window with no warm-up.
     options.Idle > 0
         ? new BenchSettings(Clients: 0, Rate: 0, (int)options.IdleWindow.TotalSeconds, WarmupSeconds: 0, PollIntervalSeconds: 0, options.Idle)
@@ -167,11 +167,7 @@ var report = new BenchReport(
     Capacity = options.Capacity ? capacityRuns : null,
 };
 
-await BenchOutput.WriteAsync(report, options.Out, CancellationToken.None);
-Console.WriteLine();
-Console.WriteLine(ConsoleTable.Render(report));
-var written = new[] { BenchOutput.Results, BenchOutput.Html, BenchOutput.Markdown }.Select(name => Path.Combine(options.Out, name));
-Console.WriteLine($"Wrote {string.Join(", ", written)}");
+await BenchOutput.WriteAndShowAsync(report, options.Out);
 // Every run must complete, and every event reach every client exactly once: anything else fails the bench.
 var clean = !stopped && failed.Count == 0 && !runs.Any(run => run.Lost > 0 || run.Duplicated > 0);
 

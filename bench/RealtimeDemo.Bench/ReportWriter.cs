@@ -39,8 +39,7 @@ public static partial class ReportWriter
             ConsoleTable.Workload(report),
             Targets.IdleKbPerConnection,
             Targets.Evaluate(report),
-            report.Runs.Select(run => Figures.RunRow(run).Select(cell => new ReportCell(cell.Text, cell.Bad)).ToList())
-                .ToList(),
+            report.Runs.Select(run => ReportCell.Row(Figures.RunRow(run))).ToList(),
             report.IdleRuns.Select(run => Figures.IdleRow(run)).ToList(),
             new ReportTable(cleartextHeader, cleartextRows),
             MarkdownWriter.WireNote)
@@ -116,7 +115,11 @@ internal sealed record ReportFigures(
     public Drills.ReportDrills? Drills { get; init; }
 }
 
-internal sealed record ReportCell(string Text, bool Bad);
+internal sealed record ReportCell(string Text, bool Bad)
+{
+    /// <summary>A table row's cells as the report's script reads them: text, and whether it fell short.</summary>
+    public static IReadOnlyList<ReportCell> Row(IEnumerable<(string Text, bool Bad)> cells) => [.. cells.Select(cell => new ReportCell(cell.Text, cell.Bad))];
+}
 
 internal sealed record ReportTable(string[] Header, IReadOnlyList<string[]> Rows);
 

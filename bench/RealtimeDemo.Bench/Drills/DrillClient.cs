@@ -4,16 +4,19 @@ using System.Net.Sockets;
 
 namespace RealtimeDemo.Bench.Drills;
 
-/// <summary>What one technique's clients of a drill share: nginx's address, one HTTP stack, the tally.</summary>
+/// <summary>
+/// What drill clients share: the address they connect to (nginx's in a drill, a host's own in the fleet mode), one HTTP
+/// stack, the tally.
+/// </summary>
 public sealed class DrillContext : IDisposable
 {
     private const int SourceAddresses = 50;
     private readonly SocketsHttpHandler _handler;
     private int _next;
 
-    public DrillContext(Uri proxy, DrillTally tally, bool jitter, string? startCursor, long firstSeq, TimeSpan pollInterval)
+    public DrillContext(Uri address, DrillTally tally, bool jitter, string? startCursor, long firstSeq, TimeSpan pollInterval)
     {
-        (Proxy, Tally, Jitter, StartCursor, FirstSeq, PollInterval) = (proxy, tally, jitter, startCursor, firstSeq, pollInterval);
+        (Address, Tally, Jitter, StartCursor, FirstSeq, PollInterval) = (address, tally, jitter, startCursor, firstSeq, pollInterval);
         _handler = new SocketsHttpHandler
         {
             ConnectCallback = ConnectAsync,
@@ -21,11 +24,11 @@ public sealed class DrillContext : IDisposable
             MaxConnectionsPerServer = int.MaxValue,
             AutomaticDecompression = DecompressionMethods.None,
         };
-        Http = new HttpClient(_handler, disposeHandler: false) { BaseAddress = proxy, Timeout = Timeout.InfiniteTimeSpan };
+        Http = new HttpClient(_handler, disposeHandler: false) { BaseAddress = address, Timeout = Timeout.InfiniteTimeSpan };
         Invoker = new HttpMessageInvoker(_handler, disposeHandler: false);
     }
 
-    public Uri Proxy { get; }
+    public Uri Address { get; }
 
     public DrillTally Tally { get; }
 
@@ -53,9 +56,9 @@ public sealed class DrillContext : IDisposable
         _handler.Dispose();
     }
 
-    // Every TCP connection nginx accepts is counted (an attempt refused while it is down costs the hosts nothing: it
-    // is a refusal); spread over 127.0.0.x sources, so thousands of reconnects in a storm do not run out of ephemeral
-    // ports to one address.
+    // Every TCP connection accepted is counted (an attempt refused while nginx is down costs the hosts nothing: it is a
+    // refusal); spread over 127.0.0.x sources, so thousands of connections to one address do not run out of ephemeral
+    // ports.
     private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken cancellationToken)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };

@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace RealtimeDemo.Bench.Drills;
 
 /// <summary>
-/// Short or long polling through nginx: GET with the cursor, take the events (or the gap), ask again (after the
+/// Short or long polling: GET with the cursor, take the events (or the gap), ask again (after the
 /// interval, for short polls). A request that fails or answers an error is refused, and the client backs off.
 /// </summary>
 public sealed class DrillPollClient(DrillContext context, bool longPoll) : DrillClient(context)
@@ -70,7 +70,7 @@ public sealed class DrillPollClient(DrillContext context, bool longPoll) : Drill
     }
 }
 
-/// <summary>An SSE stream through nginx, reopened from its last id after it ends or breaks.</summary>
+/// <summary>An SSE stream, reopened from its last id after it ends or breaks.</summary>
 public sealed class DrillSseClient(DrillContext context) : DrillClient(context)
 {
     protected override async Task SessionAsync(CancellationToken stop)
@@ -96,14 +96,14 @@ public sealed class DrillSseClient(DrillContext context) : DrillClient(context)
     }
 }
 
-/// <summary>A WebSocket through nginx, opened again from its cursor after a close or a break.</summary>
+/// <summary>A WebSocket, opened again from its cursor after a close or a break.</summary>
 public sealed class DrillWebSocketClient(DrillContext context) : DrillClient(context)
 {
     protected override async Task SessionAsync(CancellationToken stop)
     {
         Attempt();
         using var socket = new ClientWebSocket { Options = { KeepAliveInterval = TimeSpan.Zero } };
-        var uri = new UriBuilder(new Uri(Context.Proxy, WithCursor("ws", Cursor))) { Scheme = "ws" }.Uri;
+        var uri = new UriBuilder(new Uri(Context.Address, WithCursor("ws", Cursor))) { Scheme = "ws" }.Uri;
         await socket.ConnectAsync(uri, Context.Invoker, stop);
         Opened();
         var buffer = new byte[16 * 1024];

@@ -47,7 +47,7 @@ internal static class DrillFigures
     /// <summary>What the report's drills section shows beside results.json's drills: rows in its order, the notes.</summary>
     public static ReportDrills ForReport(IReadOnlyList<DrillRun> drills) => new(
         Header,
-        [.. drills.Select(run => (IReadOnlyList<ReportCell>)[.. Row(run).Select(cell => new ReportCell(cell.Text, cell.Bad))])],
+        [.. drills.Select(run => ReportCell.Row(Row(run)))],
         Note,
         TargetsNote);
 

@@ -49,18 +49,14 @@ public static class DrillMode
 
         var report = new BenchReport(
             DateTimeOffset.UtcNow,
-            $"{Environment.MachineName}: {Environment.ProcessorCount} cores, {Math.Round(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 1024.0 / 1024 / 1024)} GiB, "
-                + $"{System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}",
+            BenchReport.ThisMachine,
             new BenchSettings(options.Clients, options.Rate, options.Seconds, WarmupSeconds: 0, options.PollIntervalSeconds, Idle: 0) { Hosts = options.Hosts },
             [],
             [])
         {
             Drills = runs,
         };
-        await BenchOutput.WriteAsync(report, options.Out, CancellationToken.None);
-        Console.WriteLine();
-        Console.WriteLine(ConsoleTable.Render(report));
-        Console.WriteLine($"Wrote {string.Join(", ", new[] { BenchOutput.Results, BenchOutput.Html, BenchOutput.Markdown }.Select(name => Path.Combine(options.Out, name)))}");
+        await BenchOutput.WriteAndShowAsync(report, options.Out);
         if (stopped)
         {
             Console.WriteLine("Stopped before every drill completed.");
@@ -300,7 +296,8 @@ public static class DrillMode
         }
     }
 
-    private static async Task Quietly(Task task)
+    /// <summary>Awaits a client or publisher being stopped: what it throws on its way out changes no figure.</summary>
+    internal static async Task Quietly(Task task)
     {
         try
         {
@@ -308,7 +305,7 @@ public static class DrillMode
         }
         catch (Exception)
         {
-            // Stopping: what a client or the publisher threw on the way out changes no figure.
+            // Stopping.
         }
     }
 }

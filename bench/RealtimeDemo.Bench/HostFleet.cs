@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 
-namespace RealtimeDemo.Bench.Drills;
+namespace RealtimeDemo.Bench;
 
 /// <summary>
 /// What a drill runs against, all on loopback: N RealtimeDemo hosts sharing one log in a real redis-server, behind a
@@ -128,8 +128,8 @@ public sealed class HostFleet : IAsyncDisposable
     }
 
     /// <summary>
-    /// Kills nginx (SIGKILL to the master and its workers: the kernel closes every connection at once, where nginx's own
-    /// fast shutdown closes them one by one, for seconds with 20,000 open), waits <paramref name="outage"/>, starts it again.
+    /// Kills nginx (SIGKILL to the master and its workers, as a crash: the kernel closes every connection, with no
+    /// shutdown of nginx's own), waits <paramref name="outage"/>, starts it again.
     /// </summary>
     public async Task RestartProxyAsync(TimeSpan outage, CancellationToken cancellationToken)
     {
@@ -216,10 +216,10 @@ public sealed class HostFleet : IAsyncDisposable
     {
         ["Realtime__Store"] = sharedLog ? "Redis" : "Memory",
         ["Realtime__RedisKeyPrefix"] = $"bench-fleet-{Guid.NewGuid():N}",
-        // The bench publishes through nginx; the demo ticker stays still.
+        // The bench publishes (through nginx, or to each host in turn); the demo ticker stays still.
         ["Realtime__TickerEventsPerSecond"] = "0",
         ["Serilog__MinimumLevel__Default"] = "Warning",
-        // One publisher behind one proxy address: its rate is the drill's, not a client's to be limited.
+        // One publisher: its rate is the run's, not a client's to be limited.
         ["Realtime__PublishPermitsPerSecond"] = "100000",
         ["Realtime__PublishBurst"] = "100000",
         ["Realtime__MaxSseConnections"] = "1000000",
