@@ -196,9 +196,9 @@ public sealed record BenchOptions
                 "--redis" => options with { Redis = Value() },
                 "--out" => options with { Out = Value() },
                 "--drill" => options with { Drills = ParseNames(name, Value(), Bench.Drills.DrillMode.Kinds) },
-                "--hosts" => options with { Hosts = Between(name, Number<int>(name, Value()), 1, 32) },
+                "--hosts" => options with { Hosts = Between(name, Number<int>(name, Value()), 1, MaxHosts) },
                 "--fleet" => options with { Fleet = Between(name, Number<int>(name, Value()), 2, 1_000_000) },
-                "--client-processes" => options with { ClientProcesses = Between(name, Number<int>(name, Value()), 1, 64) },
+                "--client-processes" => options with { ClientProcesses = Between(name, Number<int>(name, Value()), 1, MaxClientProcesses) },
                 "--no-jitter" => options with { NoJitter = true },
                 "--render" => options with { Render = Value() },
                 "--readme" => options with { Readme = Value() },
@@ -339,6 +339,13 @@ public sealed record BenchOptions
             throw new ArgumentException("--fleet spreads the connections over hosts: --hosts must be at least 2.");
         }
 
+        // What --hosts and --client-processes take when given: the defaults for a large fleet must stay within it too.
+        if (options.Hosts > MaxHosts || options.ClientProcesses > MaxClientProcesses)
+        {
+            throw new ArgumentException(
+                $"--fleet {options.Fleet:N0} needs {options.Hosts} hosts and {options.ClientProcesses} client processes; at most {MaxHosts} and {MaxClientProcesses}.");
+        }
+
         foreach (var (what, count) in new[] { ("--hosts", options.Hosts), ("--client-processes", options.ClientProcesses) })
         {
             if ((options.Fleet + count - 1) / count > perProcess)
@@ -370,6 +377,10 @@ public sealed record BenchOptions
         T.TryParse(text, CultureInfo.InvariantCulture, out var value) ? value : throw new ArgumentException($"{name}: '{text}' is not a number it takes.");
 
     private const int Day = 86_400;
+
+    private const int MaxHosts = 32;
+
+    private const int MaxClientProcesses = 64;
 
     // Bounds that keep every figure the bench derives in range (a window in ms, a timer period, a host's ticker rate).
     private static T Between<T>(string name, T value, T min, T max)

@@ -42,6 +42,10 @@ internal static class FleetClientRole
         }
 
         FileLimit.Raise();
+
+        // Ctrl+C in a terminal reaches every process of the group: the bench decides when its client processes stop.
+        using var onInterrupt = System.Runtime.InteropServices.PosixSignalRegistration.Create(
+            System.Runtime.InteropServices.PosixSignal.SIGINT, signal => signal.Cancel = true);
         var hosts = hostList.Split(',').Select(host => new Uri(host)).ToArray();
         var (offset, count, firstSeq) = (int.Parse(offsetText, CultureInfo.InvariantCulture), int.Parse(countText, CultureInfo.InvariantCulture),
             long.Parse(firstSeqText, CultureInfo.InvariantCulture));
@@ -68,7 +72,6 @@ internal static class FleetClientRole
             }
         }
 
-        var connected = clients.Count(client => client.Connected);
         var draining = System.Diagnostics.Stopwatch.StartNew();
         if (lastSeq is { } last)
         {
@@ -79,9 +82,10 @@ internal static class FleetClientRole
         }
 
         var drained = draining.Elapsed.TotalSeconds;
+        var connected = clients.Count(client => client.Connected);
 
         await stop.CancelAsync();
-        await Task.WhenAll(receiving.Append(reporting).Select(Quietly));
+        await Task.WhenAll(receiving.Append(reporting).Select(DrillMode.Quietly));
         foreach (var context in contexts)
         {
             context.Dispose();
@@ -94,7 +98,7 @@ internal static class FleetClientRole
 
         clients.ForEach(client => client.Finish(finished));
         var result = new FleetClientResult(
-            count, connected, tally.Delivered, tally.Lost, tally.Duplicated, tally.GapSignals, tally.Reconnects, tally.Refused, drained);
+            connected, tally.Delivered, tally.Lost, tally.Duplicated, tally.GapSignals, tally.Reconnects, tally.Refused, drained);
         Console.WriteLine(ResultPrefix + JsonSerializer.Serialize(result, FleetClientJson.Default.FleetClientResult));
         return 0;
     }
@@ -109,26 +113,14 @@ internal static class FleetClientRole
         }
     }
 
-    private static async Task Quietly(Task task)
-    {
-        try
-        {
-            await task;
-        }
-        catch (Exception)
-        {
-            // Stopping: what a client threw on its way out changes no figure.
-        }
-    }
-
     private static string Text(long value) => value.ToString(CultureInfo.InvariantCulture);
 }
 
 /// <summary>What one client process counted over its connections, written when it finishes.</summary>
-/// <param name="Connected">Its connections up when it was told to finish.</param>
+/// <param name="Connected">Its connections up once every one had the last seq (or it gave up waiting).</param>
 /// <param name="DrainSeconds">From being told the last seq until every connection had it (or it gave up).</param>
 internal sealed record FleetClientResult(
-    int Clients, int Connected, long Delivered, long Lost, long Duplicated, long GapSignals, long Reconnects, long Refused, double DrainSeconds);
+    int Connected, long Delivered, long Lost, long Duplicated, long GapSignals, long Reconnects, long Refused, double DrainSeconds);
 
 [JsonSourceGenerationOptions(JsonSerializerDefaults.Web)]
 [JsonSerializable(typeof(FleetClientResult))]

@@ -65,8 +65,6 @@ internal sealed class FleetClients : IAsyncDisposable
                 start.ArgumentList.Add(argument);
             }
 
-            // The workstation collector, as the hosts run: a client process's heap stays near what its connections use.
-            start.Environment["DOTNET_gcServer"] = "0";
             var index = process;
             clients._processes.Add(ChildProcess.Start(start, $"client process {process + 1}", line => clients.Read(index, line)));
         }
@@ -112,7 +110,7 @@ internal sealed class FleetClients : IAsyncDisposable
         }
 
         return results.Aggregate((a, b) => new FleetClientResult(
-            a!.Clients + b!.Clients, a.Connected + b.Connected, a.Delivered + b.Delivered, a.Lost + b.Lost, a.Duplicated + b.Duplicated,
+            a!.Connected + b!.Connected, a.Delivered + b.Delivered, a.Lost + b.Lost, a.Duplicated + b.Duplicated,
             a.GapSignals + b.GapSignals, a.Reconnects + b.Reconnects, a.Refused + b.Refused, Math.Max(a.DrainSeconds, b.DrainSeconds)))!;
     }
 
@@ -133,25 +131,37 @@ internal sealed class FleetClients : IAsyncDisposable
     // A status or a result: taken (the rest is kept for a failure's message).
     private bool Read(int process, string line)
     {
+        // Read on the process's output thread, where an exception would end the bench: a line that does not parse is
+        // kept with the rest of the output instead.
         if (line.StartsWith(FleetClientRole.StatusPrefix, StringComparison.Ordinal)
-            && line[FleetClientRole.StatusPrefix.Length..].Split(' ') is [var connected, var delivered])
+            && line[FleetClientRole.StatusPrefix.Length..].Split(' ') is [var connectedText, var deliveredText]
+            && int.TryParse(connectedText, CultureInfo.InvariantCulture, out var connected)
+            && long.TryParse(deliveredText, CultureInfo.InvariantCulture, out var delivered))
         {
             lock (_status)
             {
-                _status[process] = (int.Parse(connected, CultureInfo.InvariantCulture), long.Parse(delivered, CultureInfo.InvariantCulture));
+                _status[process] = (connected, delivered);
             }
 
             return true;
         }
-        else if (line.StartsWith(FleetClientRole.ResultPrefix, StringComparison.Ordinal))
-        {
-            var result = JsonSerializer.Deserialize(line[FleetClientRole.ResultPrefix.Length..], FleetClientJson.Default.FleetClientResult);
-            lock (_status)
-            {
-                _results[process] = result;
-            }
 
-            return true;
+        if (line.StartsWith(FleetClientRole.ResultPrefix, StringComparison.Ordinal))
+        {
+            try
+            {
+                var result = JsonSerializer.Deserialize(line[FleetClientRole.ResultPrefix.Length..], FleetClientJson.Default.FleetClientResult);
+                lock (_status)
+                {
+                    _results[process] = result;
+                }
+
+                return true;
+            }
+            catch (JsonException)
+            {
+                return false;
+            }
         }
 
         return false;

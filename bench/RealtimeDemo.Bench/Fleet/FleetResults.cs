@@ -9,6 +9,7 @@ namespace RealtimeDemo.Bench.Fleet;
 /// </summary>
 /// <param name="Transport">long-poll, sse or websocket, in cleartext, each client straight to its host.</param>
 /// <param name="Held">Connections up when the memory was read, over every client process.</param>
+/// <param name="HeldToEnd">Connections up at the end, once every one had the last event.</param>
 /// <param name="MemoryPerConnectionBytes">The hosts' RSS growth over the connections they held, together.</param>
 /// <param name="PerHost">Each host's connections and RSS before and after they connected.</param>
 /// <param name="SingleHost">The single host's figures, from its own client processes.</param>
@@ -16,6 +17,7 @@ namespace RealtimeDemo.Bench.Fleet;
 /// <param name="Seconds">From the first event published until publishing stopped.</param>
 /// <param name="DrainSeconds">From then until every connection had the last event (or its client process gave up).</param>
 /// <param name="Published">Events stored; every connection must receive each once.</param>
+/// <param name="PublishFailed">Publishes refused or not answered: none expected, as no host is cut.</param>
 /// <param name="Delivered">Events received, each once, over every connection.</param>
 /// <param name="Lost">Seqs a connection never received (without a gap signal), over every connection.</param>
 /// <param name="Reconnects">Connections made again after a drop (none expected: nothing is cut).</param>
@@ -26,6 +28,7 @@ public sealed record FleetRun(
     int ClientProcesses,
     int Connections,
     int Held,
+    int HeldToEnd,
     double MemoryPerConnectionBytes,
     IReadOnlyList<FleetHost> PerHost,
     FleetHost SingleHost,
@@ -33,6 +36,7 @@ public sealed record FleetRun(
     double Seconds,
     double DrainSeconds,
     long Published,
+    long PublishFailed,
     long Delivered,
     long Lost,
     long Duplicated,
@@ -45,11 +49,14 @@ public sealed record FleetRun(
 
     /// <summary>
     /// Events stored per second over <see cref="Seconds"/>: below <see cref="Rate"/> when the hosts answer a publish later
-    /// than its tick (the publisher skips a late tick rather than sending a burst).
+    /// than its tick (the publisher skips a late tick rather than sending a burst), or refuse it.
     /// </summary>
     public double PublishedPerSecond => Seconds > 0 ? Math.Round(Published / Seconds, 2) : 0;
 
-    /// <summary>Events received per second over every connection, from the first published until the last received.</summary>
+    /// <summary>
+    /// Events received per second over every connection, from the first published until the last received: what the
+    /// fleet carried at the rate it was given, not the most it could.
+    /// </summary>
     public double DeliveriesPerSecond => Seconds + DrainSeconds > 0 ? Math.Round(Delivered / (Seconds + DrainSeconds), 0) : 0;
 }
 
