@@ -37,6 +37,16 @@ for run in wwwroot/bench wwwroot/bench/idle wwwroot/bench/drills wwwroot/bench/d
 done
 cmp "$out/committed/README.md" README.md || { echo "bench-smoke: README.md's headline is not what the bench renders"; exit 1; }
 
+# A measured run's tables and report are what the bench renders from its results.json alone.
+rendered_alike() {
+  mkdir "$out/$1-measured"
+  cp "$out/$1/results.md" "$out/$1/report.html" "$out/$1-measured/"
+  "${bench[@]}" --no-build -- --render "$out/$1"
+  for file in results.md report.html; do
+    cmp "$out/$1/$file" "$out/$1-measured/$file" || { echo "bench-smoke: $1 $file is not what --render writes"; exit 1; }
+  done
+}
+
 # The drills start their own Redis and nginx (installed when missing) and stop them again.
 "${bench[@]}" --no-build -- --drill kill,restart,storm --hosts 2 --clients 5 --rate 20 --seconds 2 --out "$out/drills"
 cp "$out/drills/results.json" "$out/drills.json"
@@ -45,25 +55,14 @@ cmp "$out/drills/results.json" "$out/drills.json"
 
 # Beyond one process: the bench starts its own client processes, hosts and Redis, and stops them again.
 "${bench[@]}" --no-build -- --fleet 400 --hosts 2 --client-processes 2 --rate 5 --seconds 2 --out "$out/fleet"
-mkdir "$out/fleet-measured"
-cp "$out/fleet/results.md" "$out/fleet/report.html" "$out/fleet-measured/"
-"${bench[@]}" --no-build -- --render "$out/fleet"
-for file in results.md report.html; do
-  cmp "$out/fleet/$file" "$out/fleet-measured/$file" || { echo "bench-smoke: fleet $file is not what --render writes"; exit 1; }
-done
+rendered_alike fleet
 
 "${bench[@]}" --no-build -- --clients 50 --rate 20 --seconds 5 --warmup 1 --out "$out/load"
 "${bench[@]}" --no-build -- --idle 100 --out "$out/idle"
 cp "$out/load/results.json" "$out/measured.json"
 "${bench[@]}" --no-build -- --capacity --transports sse --baselines raw-sse --clients 20 --rate 20 --seconds 2 --warmup 1 --steps 2 \
   --out "$out/capacity"
-# A capacity run's tables and report, too, are what the bench renders from its results.json alone.
-mkdir "$out/capacity-measured"
-cp "$out/capacity/results.md" "$out/capacity/report.html" "$out/capacity-measured/"
-"${bench[@]}" --no-build -- --render "$out/capacity"
-for file in results.md report.html; do
-  cmp "$out/capacity/$file" "$out/capacity-measured/$file" || { echo "bench-smoke: capacity $file is not what --render writes"; exit 1; }
-done
+rendered_alike capacity
 rm "$out/load/report.html" "$out/load/results.md"
 printf '# Bench\n<!-- bench:headline:start -->\nby hand\n<!-- bench:headline:end -->\n' > "$out/README.md"
 "${bench[@]}" --no-build -- --render "$out/load" --readme "$out/README.md"
