@@ -133,7 +133,7 @@ public sealed record BenchOptions
                                 sse-h2: SSE streams multiplexed on each HTTP/2 connection (default 100, Kestrel's
                                 MaxStreamsPerConnection; a started host is given a higher limit when N is above it)
           --clients N           subscribers per transport (default 100)
-          --rate N              events per second, published server-side, 0.01 to 1000 (default 10)
+          --rate N              events per second, published server-side, 0.01 to 10000 (default 10)
           --seconds N           measured seconds per transport, up to a day (default 10; the window also spans the
                                 drain after)
           --warmup N            seconds of the same load before each measured window, not counted (default 5; 0: none)

@@ -11,11 +11,16 @@ namespace RealtimeDemo.Ticker;
 /// </remarks>
 public sealed class SteadyRate(double eventsPerSecond, TimeProvider time)
 {
-    /// <summary>The highest rate; PeriodicTimer's period cannot go below 1 ms.</summary>
-    public const double MaxEventsPerSecond = 1000;
+    /// <summary>
+    /// The highest rate. PeriodicTimer's period cannot go below 1 ms, so above 1,000 a second each firing brings
+    /// several ticks (counted from the clock, as every firing's are).
+    /// </summary>
+    public const double MaxEventsPerSecond = 10_000;
 
     /// <summary>The lowest rate besides 0 (off): one tick per 100 s. Slower periods overflow the timer.</summary>
     public const double MinEventsPerSecond = 0.01;
+
+    private static readonly TimeSpan ShortestPeriod = TimeSpan.FromMilliseconds(1);
 
     private readonly Lock _lock = new();
     private double _eventsPerSecond = IsValid(eventsPerSecond) ? eventsPerSecond : throw OutOfRange(eventsPerSecond);
@@ -80,7 +85,7 @@ public sealed class SteadyRate(double eventsPerSecond, TimeProvider time)
                 {
                     // The start is read before the timer exists: its periods count from no earlier than that.
                     (_started, _counted) = (time.GetTimestamp(), 0);
-                    _timer = new PeriodicTimer(TimeSpan.FromSeconds(1 / rate), time);
+                    _timer = new PeriodicTimer(TimeSpan.FromSeconds(Math.Max(1 / rate, ShortestPeriod.TotalSeconds)), time);
                 }
 
                 timer = _timer;

@@ -12,7 +12,7 @@ public sealed class OptionsValidationTests
     [InlineData("Realtime:Retention", "0")]
     [InlineData("Realtime:TickerEventsPerSecond", "-1")]
     [InlineData("Realtime:TickerEventsPerSecond", "0.0000001")]
-    [InlineData("Realtime:TickerEventsPerSecond", "1000.5")]
+    [InlineData("Realtime:TickerEventsPerSecond", "10000.5")]
     [InlineData("Realtime:ReadBatchSize", "0")]
     [InlineData("Realtime:HeartbeatInterval", "00:00:00")]
     [InlineData("Realtime:LongPollTimeout", "00:02:00")] // above LongPollMaxTimeout (60 s)

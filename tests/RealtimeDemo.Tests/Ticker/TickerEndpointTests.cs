@@ -44,7 +44,7 @@ public sealed class TickerEndpointTests
 
     [Theory]
     [InlineData("{\"eventsPerSecond\": -1}")]
-    [InlineData("{\"eventsPerSecond\": 1001}")]
+    [InlineData("{\"eventsPerSecond\": 10001}")]
     [InlineData("{}")]
     public async Task RateOutOfRangeIs400NamingTheField(string body)
     {
