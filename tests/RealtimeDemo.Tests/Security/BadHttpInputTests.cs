@@ -323,7 +323,7 @@ public sealed class BadHttpInputTests(BadHttpInputHost host) : IClassFixture<Bad
         yield return Put("rate overflowing a double", """{"eventsPerSecond":1e400}""");
         yield return Put("rate missing", "{}", field: "eventsPerSecond");
         yield return Put("rate negative", """{"eventsPerSecond":-1}""", field: "eventsPerSecond");
-        yield return Put("rate above 1000", """{"eventsPerSecond":1001}""", field: "eventsPerSecond");
+        yield return Put("rate above 10000", """{"eventsPerSecond":10001}""", field: "eventsPerSecond");
         yield return Put("rate below 0.01", """{"eventsPerSecond":0.001}""", field: "eventsPerSecond");
         yield return Put("text/plain", """{"eventsPerSecond":1}""", status: 415, contentType: "text/plain");
         yield return Put("no content type", """{"eventsPerSecond":1}""", status: 415, contentType: null);
