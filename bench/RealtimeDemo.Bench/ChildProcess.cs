@@ -138,16 +138,8 @@ public sealed class ChildProcess : IAsyncDisposable
             _ = Signals.Send(_process.Id, signal);
         }
 
-        using var deadline = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(10));
-        try
-        {
-            await _process.WaitForExitAsync(deadline.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            // It did not stop: killed below.
-        }
-
+        // One that did not stop in time is killed by the disposal.
+        await WaitForExitAsync(timeout ?? TimeSpan.FromSeconds(10), CancellationToken.None);
         await DisposeAsync();
     }
 

@@ -80,17 +80,24 @@ public static class FleetMode
     private static async Task<FleetRun> RunAsync(string transport, BenchOptions options, CancellationToken cancellationToken)
     {
         var share = (options.Fleet + options.Hosts - 1) / options.Hosts;
-        var single = await SingleHostAsync(transport, share, ProcessesFor(share), cancellationToken);
-        Console.WriteLine($"{transport,-10} single host: {Kb(single.MemoryPerConnectionBytes)} KB per connection over {single.Connections:N0}");
+        FleetHost single;
+        Console.WriteLine($"{transport,-10} starting one host on an in-memory log for {share:N0} connections");
+        await using (var host = await HostFleet.StartDirectAsync(1, sharedLog: false, cancellationToken))
+        {
+            var alone = await HoldAsync(transport, "single host", host, share, ProcessesFor(share), cancellationToken);
+            await using var aloneClients = alone.Clients;
+            await aloneClients.FinishAsync(alone.Seq, cancellationToken);
 
+            // Over the connections it held: a share it could not all take would otherwise read as cheaper ones.
+            single = new FleetHost(alone.Held, alone.Before[0], alone.After[0]);
+        }
+
+        Console.WriteLine($"{transport,-10} single host: {Kb(single.MemoryPerConnectionBytes)} KB per connection over {single.Connections:N0}");
         Console.WriteLine($"{transport,-10} starting {options.Hosts} hosts on one Redis log");
         await using var fleet = await HostFleet.StartDirectAsync(options.Hosts, sharedLog: true, cancellationToken);
-        await Task.Delay(Settle, cancellationToken);
-        var before = Enumerable.Range(0, fleet.Hosts).Select(fleet.HostRssBytes).ToArray();
-        var (seq, head) = await DrillMode.HeadAsync(fleet.HostAddresses[0], cancellationToken);
-        await using var clients = FleetClients.Start(transport, fleet.HostAddresses, options.Fleet, options.ClientProcesses, seq + 1, head);
-        var held = await ConnectAsync(transport, "fleet", clients, options.Fleet, options.ClientProcesses, cancellationToken);
-        var after = Enumerable.Range(0, fleet.Hosts).Select(fleet.HostRssBytes).ToArray();
+        var holding = await HoldAsync(transport, "fleet", fleet, options.Fleet, options.ClientProcesses, cancellationToken);
+        await using var clients = holding.Clients;
+        var (seq, held, before, after) = (holding.Seq, holding.Held, holding.Before, holding.After);
         var perHost = Enumerable.Range(0, fleet.Hosts)
             .Select(host => new FleetHost(HostShare(options.Fleet, options.Hosts, host), before[host], after[host])).ToList();
         var memory = Math.Round((after.Sum() - before.Sum()) / (double)Math.Max(1, held), 0);
@@ -124,41 +131,38 @@ public static class FleetMode
         return run;
     }
 
-    /// <summary>One host on its own in-memory log, holding <paramref name="connections"/>: its memory per connection.</summary>
-    private static async Task<FleetHost> SingleHostAsync(string transport, int connections, int processes, CancellationToken cancellationToken)
-    {
-        Console.WriteLine($"{transport,-10} starting one host on an in-memory log for {connections:N0} connections");
-        await using var host = await HostFleet.StartDirectAsync(1, sharedLog: false, cancellationToken);
-        await Task.Delay(Settle, cancellationToken);
-        var before = host.HostRssBytes(0);
-        var (seq, head) = await DrillMode.HeadAsync(host.HostAddresses[0], cancellationToken);
-        await using var clients = FleetClients.Start(transport, host.HostAddresses, connections, processes, seq + 1, head);
-        var held = await ConnectAsync(transport, "single host", clients, connections, processes, cancellationToken);
-        var after = host.HostRssBytes(0);
-        await clients.FinishAsync(seq, cancellationToken);
-
-        // Over the connections it held: a share it could not all take would otherwise read as cheaper ones.
-        return new FleetHost(held, before, after);
-    }
-
     /// <summary>
-    /// Opens the connections, then leaves them a moment before the memory is read; how many are up. Fewer than asked
-    /// is not an error here: the run goes on, and its figures and targets show the shortfall.
+    /// Every host's memory read, then <paramref name="connections"/> opened on <paramref name="hosts"/> from the log's
+    /// head and left a moment, and every host's memory read again. Fewer than asked is not an error here: the run goes
+    /// on, and its figures and targets show the shortfall. The caller disposes the client processes.
     /// </summary>
-    private static async Task<int> ConnectAsync(
-        string transport, string what, FleetClients clients, int connections, int processes, CancellationToken cancellationToken)
+    private static async Task<(FleetClients Clients, long Seq, int Held, long[] Before, long[] After)> HoldAsync(
+        string transport, string what, HostFleet hosts, int connections, int processes, CancellationToken cancellationToken)
     {
-        // Each client process opens about 1,000 a second; the rest is slack for a loaded machine.
-        var timeout = TimeSpan.FromSeconds((connections / (double)processes / 1000) + 60);
-        var up = await clients.WaitConnectedAsync(connections, timeout, connected =>
-            Console.WriteLine($"{transport,-10} {what}: {connected:N0} of {connections:N0} connected"), cancellationToken);
-        if (up < connections)
-        {
-            Console.WriteLine($"{transport,-10} {what}: only {up:N0} of {connections:N0} connections opened in {timeout.TotalSeconds:0} s");
-        }
-
         await Task.Delay(Settle, cancellationToken);
-        return clients.Connected;
+        var before = Enumerable.Range(0, hosts.Hosts).Select(hosts.HostRssBytes).ToArray();
+        var (seq, head) = await DrillMode.HeadAsync(hosts.HostAddresses[0], cancellationToken);
+        var clients = FleetClients.Start(transport, hosts.HostAddresses, connections, processes, seq + 1, head);
+        try
+        {
+            // Each client process opens about 1,000 a second; the rest is slack for a loaded machine.
+            var timeout = TimeSpan.FromSeconds((connections / (double)processes / 1000) + 60);
+            var up = await clients.WaitConnectedAsync(connections, timeout, connected =>
+                Console.WriteLine($"{transport,-10} {what}: {connected:N0} of {connections:N0} connected"), cancellationToken);
+            if (up < connections)
+            {
+                Console.WriteLine($"{transport,-10} {what}: only {up:N0} of {connections:N0} connections opened in {timeout.TotalSeconds:0} s");
+            }
+
+            await Task.Delay(Settle, cancellationToken);
+            var held = clients.Connected;
+            return (clients, seq, held, before, Enumerable.Range(0, hosts.Hosts).Select(hosts.HostRssBytes).ToArray());
+        }
+        catch
+        {
+            await clients.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>Client processes for <paramref name="connections"/>: as few as keep each under its open-file limit.</summary>
