@@ -5,7 +5,7 @@
 (() => {
   'use strict';
 
-  const { finite, count, plain, number, latency, html, kind, barChart } = Charts;
+  const { finite, count, plain, number, latency, html, table, modeHeader, kind, barChart } = Charts;
   const SVG = 'http://www.w3.org/2000/svg';
 
   const results = JSON.parse(document.getElementById('results').textContent);
@@ -32,16 +32,12 @@
     const s = results.settings;
     const steps = results.capacity.reduce((sum, run) => sum + run.steps.length, 0);
     const ours = results.capacity.filter((run) => !run.baseline).length;
-    byId('facts').replaceChildren(...[
+    modeHeader([
       ['clients / transport', count(s.clients)], ['first step', `${plain(s.rate)} events/s`],
       ['each step', `× ${plain(figures.stepFactor)}`], ['seconds / step', count(s.seconds)],
       ['warm-up / step', `${count(s.warmupSeconds)} s`], ['p99 limit', `${plain(figures.limitMs)} ms`],
       ['transports', `${ours} + ${results.capacity.length - ours} baselines`], ['steps measured', count(steps)],
-    ].map(([name, value]) => html('div', {}, [html('dt', {}, name), html('dd', {}, value)])));
-    for (const note of byId('targets').querySelectorAll('[data-mode]')) {
-      note.hidden = note.dataset.mode !== 'load';
-      if (!note.hidden) note.textContent = figures.targetsNote;
-    }
+    ], figures.targetsNote);
   }
 
   /** A log scale over [lo, hi] (whole decades around them) onto [a, b], as a share of it, with 1-2-5 ticks. */
@@ -118,10 +114,6 @@
 
     // Words are left-aligned, figures right-aligned (as the other tables).
     const align = (text) => (/^[\d–-]/.test(text) ? null : 'text');
-    const table = (header, textColumns, rows) => html('div', { class: 'scroll' }, html('table', {}, [
-      html('thead', {}, html('tr', {}, header.map((title, column) => html('th', { class: textColumns.includes(column) ? 'text' : null }, title)))),
-      html('tbody', {}, rows),
-    ]));
     const byName = Object.fromEntries(results.capacity.map((run) => [run.transport, run]));
 
     const element = html('section', { id: 'capacity' }, [

@@ -49,6 +49,24 @@ const Charts = (() => {
   const html = (tag, attributes, children) => make(null, tag, attributes, children);
   const svg = (tag, attributes, children) => make(SVG, tag, attributes, children);
 
+  /** A scrolling table of the given rows (tr elements); the columns named in textColumns are words, left-aligned. */
+  const table = (header, textColumns, rows) => html('div', { class: 'scroll' }, html('table', {}, [
+    html('thead', {}, html('tr', {}, header.map((title, column) => html('th', { class: textColumns.includes(column) ? 'text' : null }, title)))),
+    html('tbody', {}, rows),
+  ]));
+
+  /**
+   * A mode's own header in place of a load run's: its facts ([name, value] pairs) and the note over its targets (the
+   * load run's note, with the mode's text).
+   */
+  function modeHeader(facts, targetsNote) {
+    document.getElementById('facts').replaceChildren(...facts.map(([name, value]) => html('div', {}, [html('dt', {}, name), html('dd', {}, value)])));
+    for (const note of document.querySelectorAll('#targets [data-mode]')) {
+      note.hidden = note.dataset.mode !== 'load';
+      if (!note.hidden) note.textContent = targetsNote;
+    }
+  }
+
   // ---- runs ----------------------------------------------------------------------------------------------------
 
   /** The colour a run is drawn in: ours, a raw Kestrel baseline or a SignalR one. */
@@ -274,7 +292,7 @@ const Charts = (() => {
   }
 
   return {
-    MISSING, finite, fixed, count, plain, number, latency, html, kind,
+    MISSING, finite, fixed, count, plain, number, latency, html, table, modeHeader, kind,
     barChart, latencyChart, buckets, bulk, histogram,
   };
 })();

@@ -4,7 +4,7 @@
 document.addEventListener('DOMContentLoaded', () => {
   'use strict';
 
-  const { html, count, plain } = Charts;
+  const { html, count, plain, modeHeader } = Charts;
   const SVG = 'http://www.w3.org/2000/svg';
   const results = JSON.parse(document.getElementById('results').textContent);
   const figures = JSON.parse(document.getElementById('figures').textContent);
@@ -58,13 +58,11 @@ document.addEventListener('DOMContentLoaded', () => {
   function header() {
     const s = results.settings;
     const kinds = [...new Set(drills.map(name))];
-    byId('facts').replaceChildren(...[
+    modeHeader([
       ['hosts behind nginx', count(s.hosts)], ['clients / technique', count(s.clients)], ['events / s', plain(s.rate)],
       ['seconds before the cut and after each step', count(s.seconds)], ['drills', kinds.join(' · ')],
       ['deliveries', count(drills.reduce((sum, run) => sum + run.delivered, 0))],
-    ].map(([term, value]) => html('div', {}, [html('dt', {}, term), html('dd', {}, value)])));
-    for (const note of document.querySelectorAll('#targets [data-mode]')) note.hidden = true;
-    document.querySelector('#targets h2').after(html('p', { class: 'note' }, figures.drills.targetsNote));
+    ], figures.drills.targetsNote);
   }
 
   function section() {

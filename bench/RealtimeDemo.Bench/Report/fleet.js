@@ -5,7 +5,7 @@
 (() => {
   'use strict';
 
-  const { count, plain, number, html, barChart } = Charts;
+  const { count, plain, number, html, table, modeHeader, barChart } = Charts;
 
   const results = JSON.parse(document.getElementById('results').textContent);
   const figures = JSON.parse(document.getElementById('fleet-figures').textContent);
@@ -19,27 +19,19 @@
   function facts() {
     const s = results.settings;
     const clientProcesses = runs.length > 0 ? count(runs[0].clientProcesses) : '–';
-    byId('facts').replaceChildren(...[
+    modeHeader([
       ['connections / transport', count(s.clients)], ['hosts on one Redis log', count(s.hosts ?? 0)],
       ['client processes', clientProcesses], ['events / s asked', plain(s.rate)], ['seconds published', count(s.seconds)],
       ['transports', count(runs.length)],
-    ].map(([name, value]) => html('div', {}, [html('dt', {}, name), html('dd', {}, value)])));
-    for (const note of byId('targets').querySelectorAll('[data-mode]')) {
-      note.hidden = note.dataset.mode !== 'load';
-      if (!note.hidden) note.textContent = figures.targetsNote;
-    }
+    ], figures.targetsNote);
   }
 
   /** A table of the bench's cells, bad ones marked; the columns named in textColumns are words, left-aligned. */
-  const table = (header, textColumns, rows) => html('div', { class: 'scroll' }, html('table', {}, [
-    html('thead', {}, html('tr', {}, header.map((title, column) =>
-      html('th', { class: textColumns.includes(column) ? 'text' : null }, title)))),
-    html('tbody', {}, rows.map(([transport, ...cells]) => html('tr', {}, [
-      html('td', {}, tname(transport)),
-      // Only figures are ever bad, so a cell is one or the other.
-      ...cells.map((cell, column) => html('td', { class: cell.bad ? 'bad' : textColumns.includes(column + 1) ? 'text' : null }, cell.text)),
-    ]))),
-  ]));
+  const cellTable = (header, textColumns, rows) => table(header, textColumns, rows.map(([transport, ...cells]) => html('tr', {}, [
+    html('td', {}, tname(transport)),
+    // Only figures are ever bad, so a cell is one or the other.
+    ...cells.map((cell, column) => html('td', { class: cell.bad ? 'bad' : textColumns.includes(column + 1) ? 'text' : null }, cell.text)),
+  ])));
 
   /** One transport's memory per connection: a bar per host, the single host's beside them, the target's upper bound. */
   function memoryChart(run) {
@@ -61,13 +53,13 @@
     byId('targets').after(html('section', { id: 'fleet' }, [
       html('h2', {}, 'Beyond one process'),
       html('p', { class: 'note' }, figures.note),
-      table(figures.header, [], runs.map((run, index) => [run.transport, ...figures.rows[index]])),
+      cellTable(figures.header, [], runs.map((run, index) => [run.transport, ...figures.rows[index]])),
       html('p', { class: 'note' }, 'Memory per connection on each host, the single host in grey; the dashed line is the '
         + `single host's plus ${plain(figures.memoryTolerance * 100)} %, the most a host may reach and meet the target.`),
       html('div', { class: 'pair' }, runs.map(memoryChart)),
       html('p', { class: 'note' }, figures.hostNote),
       // The transport column is drawn as the other tables draw it; the host column holds "single host" too.
-      table(figures.hostHeader, [1], figures.hostRows.map(([transport, ...cells]) => [transport.text, ...cells])),
+      cellTable(figures.hostHeader, [1], figures.hostRows.map(([transport, ...cells]) => [transport.text, ...cells])),
     ]));
   }
 
